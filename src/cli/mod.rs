@@ -1,0 +1,100 @@
+//! Command-line front end: `clap` types stay here; each subcommand lives in its own file, turns
+//! its flags into the library's settings structs and maps failures to messages and exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod convert;
+mod doctor;
+mod eval;
+mod generate;
+mod inspect;
+mod merge;
+mod setup;
+mod summarize;
+
+/// Top-level flags shared by every subcommand.
+#[derive(Parser, Debug)]
+#[command(
+    name = "isg",
+    version,
+    about = "One-line summaries of every chunk of a source tree, with a local LLM"
+)]
+pub struct Cli {
+    /// Path to the ONNX Runtime shared library (overrides ORT_DYLIB_PATH and the search).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Summarize every chunk of a source tree (the main job).
+    Summarize(summarize::Args),
+    /// Describe an ONNX model and check that it will load, without loading its weights.
+    Inspect(inspect::Args),
+    /// Convert a GGUF model into an ONNX decoder folder.
+    Convert(convert::Args),
+    /// Generate one completion, to check a model by hand.
+    Generate(generate::Args),
+    /// Measure prefill and decode speed, requests/min and peak memory.
+    Bench(bench::Args),
+    /// Fetch ONNX Runtime and the default model into the cache directory.
+    Setup(setup::Args),
+    /// Report what isg found: ONNX Runtime, cache directory, default model.
+    Doctor(doctor::Args),
+    /// Score summaries against the module docs of a source tree.
+    Eval(eval::Args),
+    /// Join the outputs of several shards into one set of files.
+    Merge(merge::Args),
+}
+
+/// Parses the command line, runs the subcommand and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let global = Global {
+        ort_lib: cli.ort_lib,
+    };
+    let result = match cli.command {
+        Command::Summarize(a) => summarize::run(&global, a),
+        Command::Inspect(a) => inspect::run(&global, a),
+        Command::Convert(a) => convert::run(&global, a),
+        Command::Generate(a) => generate::run(&global, a),
+        Command::Bench(a) => bench::run(&global, a),
+        Command::Setup(a) => setup::run(&global, a),
+        Command::Doctor(a) => doctor::run(&global, a),
+        Command::Eval(a) => eval::run(&global, a),
+        Command::Merge(a) => merge::run(&global, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", error_line(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Flags every subcommand may need.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// `--ort-lib`, when given.
+    pub ort_lib: Option<PathBuf>,
+}
+
+/// Renders an error and its causes as one line: "outer: inner: root".
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}

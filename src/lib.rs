@@ -1,0 +1,15 @@
+//! `isg`, the interface summary generator: a one-line natural-language summary of every chunk of a
+//! source tree, written by a small local LLM run in-process through ONNX Runtime.
+//!
+//! Data flows one way: [`source`] walks a tree and cuts files into chunks, [`pipeline`] turns
+//! chunks into prompts and feeds them to the [`llm`] engine, and writes the summaries to sinks.
+//! [`onnx`] reads and checks ONNX models without loading their weights, [`gguf`] reads GGUF files
+//! and [`convert`] turns them into ONNX decoder folders. [`home`] knows where isg keeps its cache.
+
+pub mod convert;
+pub mod gguf;
+pub mod home;
+pub mod llm;
+pub mod onnx;
+pub mod pipeline;
+pub mod source;
