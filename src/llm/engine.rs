@@ -68,6 +68,8 @@ pub struct Request {
     /// The first `shared_prefix` prompt tokens are shared with other requests: their cache is
     /// computed once and copied.
     pub shared_prefix: usize,
+    /// Keep generating past end-of-sequence tokens (benchmarks).
+    pub ignore_eos: bool,
 }
 
 /// Why generation ended.
@@ -511,7 +513,7 @@ impl Worker {
     /// Records a generated token; returns why the sequence ends, if it does.
     fn accept(&self, seq: &mut Seq, token: u32) -> Option<Finish> {
         let req = &seq.job.req;
-        if self.vocab.eos.contains(&token) {
+        if !req.ignore_eos && self.vocab.eos.contains(&token) {
             return Some(Finish::Eos);
         }
         let newline = |t: u32| self.vocab.newline.get(t as usize).copied().unwrap_or(false);

@@ -1,0 +1,166 @@
+//! A model ready to generate: an ONNX decoder folder opened, checked, loaded and served by an
+//! [`Engine`], with its tokenizer and chat template.
+//!
+//! [`Model::open`] takes a model folder (or `.onnx` file), or `None` for the default model (set up
+//! into the cache on first use). Before ONNX Runtime sees the file, the same checks as
+//! `isg inspect` run, so a missing or short external data file is reported by name instead of as
+//! ONNX Runtime's opaque initialization error.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+use super::decoder::{Decoder, SessionSettings};
+use super::engine::{Engine, EngineConfig, StopVocab};
+use super::tokenizer::TextTokenizer;
+
+/// How to open a model.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
+    /// Engine settings (parallel sequences, prefill piece, memory budget, context).
+    pub engine: EngineConfig,
+    /// ONNX Runtime intra-op threads (0: one per core).
+    pub threads: usize,
+    /// `--ort-lib`.
+    pub ort_lib: Option<PathBuf>,
+    /// Which `.onnx` of a folder with several (`--variant`).
+    pub variant: Option<String>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            engine: EngineConfig::default(),
+            threads: 0,
+            ort_lib: None,
+            variant: None,
+        }
+    }
+}
+
+/// An opened model.
+pub struct Model {
+    dir: PathBuf,
+    onnx: PathBuf,
+    id: String,
+    tokenizer: Arc<TextTokenizer>,
+    engine: Engine,
+    load_seconds: f64,
+}
+
+impl Model {
+    /// Opens `model` (a folder or `.onnx` file), or the default model when `None`.
+    pub fn open(model: Option<&Path>, settings: &ModelSettings) -> anyhow::Result<Model> {
+        crate::llm::runtime::ensure(settings.ort_lib.as_deref(), true)?;
+        let path = match model {
+            Some(p) => p.to_path_buf(),
+            None => crate::setup::ensure_default_model()?,
+        };
+        let onnx = crate::onnx::resolve_model_file(&path, settings.variant.as_deref())?;
+        let report = crate::onnx::preflight(&onnx)?;
+        let dir = onnx.parent().map(Path::to_path_buf).unwrap_or_default();
+        let tokenizer = Arc::new(
+            TextTokenizer::from_dir(&dir)
+                .with_context(|| format!("loading the tokenizer of {}", dir.display()))?,
+        );
+        let decoder = Decoder::load(
+            &onnx,
+            &SessionSettings {
+                threads: settings.threads,
+            },
+        )?;
+        let load_seconds = decoder.load_seconds;
+        let vocab = stop_vocab(&tokenizer, decoder.io().vocab);
+        let id = model_id(&dir, &onnx)?;
+        let engine = Engine::start(
+            decoder,
+            vocab,
+            settings.engine.clone(),
+            report.weights_bytes(),
+        )?;
+        Ok(Model {
+            dir,
+            onnx,
+            id,
+            tokenizer,
+            engine,
+            load_seconds,
+        })
+    }
+
+    /// Stable identity of the model for cache keys: folder name plus a hash of its graph file,
+    /// configs and data file sizes.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The model folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The `.onnx` file that was loaded.
+    pub fn onnx_path(&self) -> &Path {
+        &self.onnx
+    }
+
+    /// The tokenizer and chat template.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// A shared handle to the tokenizer.
+    pub fn tokenizer_arc(&self) -> Arc<TextTokenizer> {
+        self.tokenizer.clone()
+    }
+
+    /// The generation engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Seconds ONNX Runtime took to create the session.
+    pub fn load_seconds(&self) -> f64 {
+        self.load_seconds
+    }
+}
+
+/// End-of-sequence ids from the configs and the ids whose text contains a line break.
+fn stop_vocab(tokenizer: &TextTokenizer, vocab: usize) -> StopVocab {
+    let newline = (0..vocab as u32)
+        .map(|id| tokenizer.decode(&[id], false).contains('\n'))
+        .collect();
+    StopVocab {
+        eos: tokenizer.eos_ids(),
+        newline,
+    }
+}
+
+/// `<folder name>-<12 hex digits>` from the graph file's bytes hash and the sizes of its
+/// neighbours (data files, tokenizer, configs).
+fn model_id(dir: &Path, onnx: &Path) -> anyhow::Result<String> {
+    let mut h = Sha256::new();
+    let graph = std::fs::read(onnx).with_context(|| format!("reading {}", onnx.display()))?;
+    h.update(&graph);
+    let mut names: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .flatten()
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            meta.is_file()
+                .then(|| (e.file_name().to_string_lossy().into_owned(), meta.len()))
+        })
+        .collect();
+    names.sort();
+    for (n, len) in names {
+        h.update(n.as_bytes());
+        h.update(len.to_le_bytes());
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    Ok(format!("{name}-{}", &hex::encode(h.finalize())[..12]))
+}
