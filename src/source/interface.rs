@@ -366,8 +366,10 @@ impl Renderer<'_, '_> {
                 for f in fields.iter().take(MAX_FIELDS) {
                     let mut t = self.clean(f.start_byte, f.end_byte);
                     let after = self.outline.text[f.end_byte..].trim_start();
-                    if after.starts_with(',') && !t.ends_with(',') {
-                        t.push(',');
+                    if let Some(sep) = after.chars().next().filter(|c| matches!(c, ',' | ';'))
+                        && !t.ends_with(sep)
+                    {
+                        t.push(sep);
                     }
                     self.line(&inner, &t);
                 }

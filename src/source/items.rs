@@ -245,6 +245,7 @@ fn go<'t>(node: Node<'t>, src: &Src, owner: Option<&str>) -> Class<'t> {
     let body = node.child_by_field_name("body");
     match node.kind() {
         "import_declaration" => Class::new(Kind::Import),
+        "package_clause" => Class::new(Kind::Value),
         "function_declaration" => {
             let mut c = with_body(Class::new(Kind::Function), src, body);
             c.symbols
