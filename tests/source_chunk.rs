@@ -325,6 +325,22 @@ fn empty_and_text_files() {
     );
 }
 
+#[test]
+fn deep_nesting_and_long_lines_do_not_break_chunking() {
+    let deep = format!("fn f() {}{}\n", "{\n".repeat(3000), "}\n".repeat(3000));
+    let long = format!("x = {}\n", "1 + ".repeat(50_000));
+    for text in [deep, long] {
+        for lang in LANGS {
+            let f = SourceFile::from_text("x", lang, text.clone());
+            let chunks = chunk_file(&f, 100);
+            assert_covers(&f, &chunks, 100);
+            for c in &chunks {
+                let _ = view(c, View::Interface);
+            }
+        }
+    }
+}
+
 const LANGS: [Language; 9] = [
     Language::Rust,
     Language::Python,
@@ -343,7 +359,7 @@ proptest! {
     /// Any text in any language chunks without panicking and covers the file.
     #[test]
     fn arbitrary_text_is_covered(
-        text in "([a-z{}();:=<>/*!#\"' \t]{0,12}\n?){0,200}",
+        text in "([a-zé日\u{feff}{}();:=<>/*!#\"' \t]{0,12}\n?){0,200}",
         lang in 0usize..9,
         max_lines in 1usize..40,
     ) {

@@ -275,13 +275,13 @@ impl Renderer<'_, '_> {
         let first = o.comments.partition_point(|c| c.end_byte <= a);
         for c in o.comments[first..].iter().take_while(|c| c.start_byte < b) {
             if c.start_byte >= pos {
-                s.push_str(&o.text[pos..c.start_byte]);
+                s.push_str(o.text.get(pos..c.start_byte).unwrap_or(""));
                 s.push(' ');
                 pos = c.end_byte.min(b);
             }
         }
         if pos < b {
-            s.push_str(&o.text[pos..b]);
+            s.push_str(o.text.get(pos..b).unwrap_or(""));
         }
         s.split_whitespace().collect::<Vec<_>>().join(" ")
     }
