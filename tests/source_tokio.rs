@@ -173,3 +173,44 @@ fn tokio_chunks_cover_every_line_at_item_boundaries() {
     let again = chunk_files(&walk(&WalkSettings::new(&root)).unwrap().files, 300);
     assert_eq!(again, chunks);
 }
+
+/// The first sentence of each module doc, as [`module_doc`] and [`first_sentence`] find it,
+/// equals the reference summaries of the tokio development set (built from the same docs).
+#[test]
+fn module_doc_first_sentences_match_the_reference_set() {
+    let Some(tokio) = tokio_root() else { return };
+    let registry = tokio.parent().unwrap();
+    let refs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/source/tokio-module-doc-references.jsonl"),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for line in refs.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = r["path"].as_str().unwrap();
+        let (krate, rest) = path.split_once('/').unwrap();
+        let dir = match krate {
+            "tokio" => TOKIO,
+            "tokio-util" => "tokio-util-0.7.20",
+            "tokio-stream" => "tokio-stream-0.1.19",
+            other => panic!("unknown crate {other}"),
+        };
+        let file = registry.join(dir).join(rest);
+        if !file.is_file() {
+            assert!(krate != "tokio", "{} missing", file.display());
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let src = isg::source::SourceFile::from_text(rest, isg::source::Language::Rust, text);
+        let doc = isg::source::module_doc(&src).unwrap();
+        assert_eq!(
+            isg::source::first_sentence(&doc.doc),
+            r["reference"].as_str().unwrap(),
+            "{path}"
+        );
+        assert!(!doc.stripped.contains("//!"), "{path}");
+        checked += 1;
+    }
+    assert!(checked >= 40, "{checked} references checked");
+}
