@@ -75,10 +75,16 @@ pub struct CommentSpan {
 
 /// Cuts a file into chunks of at most `max_lines` lines (at least 1).
 ///
-/// Item names (`Chunk::symbols`) read `<keyword> <name>` with the language's keyword, members
-/// qualified by their owner: `struct JoinHandle`, `impl Future for JoinHandle`,
-/// `fn JoinHandle::poll`, `def Runtime.close`, `func Handle.Close`, `method Pool.get`,
-/// `function Foo::bar`. Never panics: malformed code is chunked at whatever boundaries the
+/// Item names (`Chunk::symbols`) read `<keyword> <name>` with the language's own keyword (`fn`,
+/// `struct`, `enum`, `union`, `trait`, `type`, `const`, `static`, `mod`, `macro name!` in Rust;
+/// `def`, `class` in Python; `func`, `type`, `const`, `var` in Go; `function`, `class`,
+/// `method`, `interface`, `type`, `enum`, `namespace`, `const`/`let`/`var` in JavaScript and
+/// TypeScript; `function`, `struct`, `union`, `enum`, `typedef`, `#define`, `class`,
+/// `namespace` in C and C++). Members are qualified by their owner, with `::` in Rust and C++
+/// and `.` elsewhere: `fn JoinHandle::poll`, `def Runtime.close`, `func Handle.Close`. A Rust
+/// impl block is `impl Type` or `impl Trait for Type` with generic arguments dropped
+/// (`impl<T> Future for JoinHandle<T>` is `impl Future for JoinHandle`); items inside braced
+/// macro calls such as `cfg_rt! { ... }` are named as if the call were not there. Never panics: malformed code is chunked at whatever boundaries the
 /// parser recovers, or by lines.
 pub fn chunk_file(file: &SourceFile, max_lines: usize) -> Vec<Chunk> {
     let max_lines = max_lines.max(1);

@@ -1,7 +1,7 @@
 //! Source trees in, chunks out: walking, language detection, skipping, chunking at syntax
 //! boundaries, item names and the views a model reads.
 //!
-//! [`walk`] takes [`WalkSettings`] (a root, include/exclude globs, a size limit) and returns a
+//! [`walk()`] takes [`WalkSettings`] (a root, include/exclude globs, a size limit) and returns a
 //! [`Walk`]: the [`SourceFile`]s to summarize, sorted by path, and every file that was not used
 //! as a [`Skip`] with a [`SkipReason`] (binary, invalid UTF-8, too large, generated, symlink
 //! loop, unreadable). [`chunk_file`] cuts a `SourceFile` into [`Chunk`]s of at most `max_lines`
@@ -13,19 +13,23 @@
 //! sentences, bodies elided) to item names only. [`module_doc`] finds a file's own module doc
 //! and returns the file without it, for scoring summaries against it.
 //!
+//! The rules live with each step: which files are walked and skipped in [`walk`](mod@walk),
+//! where chunks end in [`chunk`], what the interface view keeps in [`interface`], and what counts
+//! as a module doc per language in [`doc`].
+//!
 //! Nothing here knows about models: it is plain data and functions, and it never panics on
 //! malformed code.
 
-mod chunk;
+pub mod chunk;
 mod comments;
-mod doc;
+pub mod doc;
 mod error;
-mod interface;
+pub mod interface;
 mod items;
-mod language;
+pub mod language;
 mod lines;
 mod outline;
-mod walk;
+pub mod walk;
 
 pub use chunk::{Chunk, CommentSpan, DEFAULT_MAX_LINES, chunk_file};
 pub use comments::{comment_body, first_sentence};
