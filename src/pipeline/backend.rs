@@ -17,7 +17,10 @@ pub trait Backend: Send + Sync {
     fn context(&self) -> usize;
     /// The chat template applied to `messages`, with the assistant's turn opened.
     fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, String>;
-    /// Token ids of `text`, without special tokens added.
+    /// Token ids of the start of a prompt: special tokens in the text parsed, a BOS token
+    /// prepended when the model wants one.
+    fn encode_start(&self, text: &str) -> Result<Vec<u32>, String>;
+    /// Token ids of text that continues a prompt: special tokens in the text parsed, none added.
     fn encode(&self, text: &str) -> Result<Vec<u32>, String>;
     /// Text of `ids`, special tokens skipped.
     fn decode(&self, ids: &[u32]) -> Result<String, String>;

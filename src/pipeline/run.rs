@@ -231,7 +231,7 @@ impl<'a> Plan<'a> {
         let template = PromptTemplate::from_rendered(&rendered)
             .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         let head = backend
-            .encode(&template.head)
+            .encode_start(&template.head)
             .map_err(PipelineError::Prompt)?;
         if head.len() >= max_prompt_tokens {
             return Err(PipelineError::Settings(format!(
