@@ -12,4 +12,5 @@ pub mod home;
 pub mod llm;
 pub mod onnx;
 pub mod pipeline;
+pub mod setup;
 pub mod source;
