@@ -101,7 +101,7 @@ fn resumes_after_sigkill() {
     let Some(tokio) = tokio() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let args = summarize_args(&tokio, &out, "src/sync/**");
+    let args = summarize_args(&tokio, &out, "src/time/**");
     let cache = out.join(".isg-cache/cache.jsonl");
 
     let mut child = isg().args(&args).stderr(Stdio::null()).spawn().unwrap();
