@@ -14,6 +14,7 @@ pub mod default_model;
 pub mod llama;
 pub mod qwen2;
 pub mod spec;
+pub mod tokenizer;
 pub mod weights;
 
 use std::fmt;
