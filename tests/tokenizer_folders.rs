@@ -138,7 +138,8 @@ fn hub_template_idioms_render() {
 {%- if m['content'].startswith('STOP') %}{% break %}{% endif %}
 {{ m['role'].upper() }} {{ m['content'] | tojson }}
 {% endfor %}
-{%- if add_generation_prompt %}ASSISTANT{% endif %}"#;
+{%- if add_generation_prompt %}ASSISTANT{% endif %}
+{{ {'a': [1, 'é<b>'], 'n': none} | tojson }}"#;
     std::fs::write(dir.path().join("chat_template.jinja"), template).unwrap();
     let tok = TextTokenizer::load(dir.path()).unwrap();
     let text = tok
@@ -155,7 +156,7 @@ fn hub_template_idioms_render() {
         .unwrap();
     assert_eq!(
         text,
-        "[be brief]\nUSER \"say \\\"hi\\\"\"\nASSISTANT \"hi\"\nASSISTANT"
+        "[be brief]\nUSER \"say \\\"hi\\\"\"\nASSISTANT \"hi\"\nASSISTANT{\"a\": [1, \"é<b>\"], \"n\": null}"
     );
 
     let err = tok
