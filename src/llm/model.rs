@@ -62,7 +62,7 @@ impl Model {
         let report = crate::onnx::preflight(&onnx)?;
         let dir = onnx.parent().map(Path::to_path_buf).unwrap_or_default();
         let tokenizer = Arc::new(
-            TextTokenizer::from_dir(&dir)
+            TextTokenizer::load(&dir)
                 .with_context(|| format!("loading the tokenizer of {}", dir.display()))?,
         );
         let decoder = Decoder::load(
@@ -130,10 +130,14 @@ impl Model {
 /// End-of-sequence ids from the configs and the ids whose text contains a line break.
 fn stop_vocab(tokenizer: &TextTokenizer, vocab: usize) -> StopVocab {
     let newline = (0..vocab as u32)
-        .map(|id| tokenizer.decode(&[id], false).contains('\n'))
+        .map(|id| {
+            tokenizer
+                .decode(&[id], false)
+                .is_ok_and(|t| t.contains('\n'))
+        })
         .collect();
     StopVocab {
-        eos: tokenizer.eos_ids(),
+        eos: tokenizer.eos_ids().to_vec(),
         newline,
     }
 }
