@@ -172,7 +172,11 @@ pub fn run(
         };
         progress(&format!(
             "parallel {:>3}: prefill {:>6.0} tok/s, decode {:>6.1} tok/s, {:>6.1} requests/min, peak RSS {:>6.0} MB",
-            row.parallel, row.prefill_tok_s, row.decode_tok_s, row.requests_per_min, row.peak_rss_mb
+            row.parallel,
+            row.prefill_tok_s,
+            row.decode_tok_s,
+            row.requests_per_min,
+            row.peak_rss_mb
         ));
         rows.push(row);
     }

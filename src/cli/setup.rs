@@ -20,6 +20,10 @@ pub fn run(global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
         info.found_by
     );
     let model = isg::setup::ensure_default_model()?;
-    eprintln!("default model at {} (cache {})", model.display(), cache.display());
+    eprintln!(
+        "default model at {} (cache {})",
+        model.display(),
+        cache.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
