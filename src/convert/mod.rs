@@ -14,6 +14,7 @@ pub mod default_model;
 pub mod llama;
 pub mod qwen2;
 pub mod spec;
+pub mod tokenizer;
 pub mod weights;
 
 use std::fmt;
@@ -346,10 +347,12 @@ fn write_folder(
 
 /// Writes `tokenizer.json` and `tokenizer_config.json`.
 ///
-/// TOKENIZER CALL SITE: this is where `tokenizer::write_tokenizer_files(gguf, dir)` is called
-/// once the tokenizer module is part of the crate; until then no tokenizer files are written
-/// and this returns `false`.
+/// Returns true when the files were written.
 fn write_tokenizer(gguf: &Gguf, dir: &Path) -> Result<bool, ConvertError> {
-    let _ = (gguf, dir);
-    Ok(false)
+    tokenizer::write_tokenizer_files(gguf, dir)
+        .map(|_| true)
+        .map_err(|e| ConvertError::Tokenizer {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })
 }

@@ -227,11 +227,21 @@ impl Decoder {
             for (k, kv) in ["key", "value"].iter().enumerate() {
                 let ptr = pool.slot_ptr(2 * layer + k, first_slot);
                 let name = |pattern: &str| {
-                    CString::new(pattern.replace("{}", &layer.to_string()).replace("{kv}", kv))
-                        .expect("no NUL in names")
+                    CString::new(
+                        pattern
+                            .replace("{}", &layer.to_string())
+                            .replace("{kv}", kv),
+                    )
+                    .expect("no NUL in names")
                 };
-                past_views.push((name(&io.past_name), kv_view(io.kv.dtype, ptr, shape.clone())?));
-                outputs.push((name(&io.present_name), kv_view(io.kv.dtype, ptr, shape.clone())?));
+                past_views.push((
+                    name(&io.past_name),
+                    kv_view(io.kv.dtype, ptr, shape.clone())?,
+                ));
+                outputs.push((
+                    name(&io.present_name),
+                    kv_view(io.kv.dtype, ptr, shape.clone())?,
+                ));
             }
         }
         let rows = if io.all_logits { batch * seq } else { batch };
@@ -262,7 +272,8 @@ impl Decoder {
             in_names.push(n.as_ptr());
             in_values.push(v.ptr());
         }
-        let out_names: Vec<*const std::ffi::c_char> = outputs.iter().map(|(n, _)| n.as_ptr()).collect();
+        let out_names: Vec<*const std::ffi::c_char> =
+            outputs.iter().map(|(n, _)| n.as_ptr()).collect();
         let mut out_values: Vec<*mut ort::sys::OrtValue> =
             outputs.iter().map(|(_, v)| v.ptr().cast_mut()).collect();
         // SAFETY: every name and value pointer stays alive until Run returns; the output values are
@@ -326,10 +337,12 @@ fn kv_view<'a>(dtype: KvDtype, ptr: *mut u8, shape: Shape) -> Result<KvView<'a>,
     unsafe {
         Ok(match dtype {
             KvDtype::F32 => KvView::F32(
-                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape).map_err(run_err)?,
+                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape)
+                    .map_err(run_err)?,
             ),
             KvDtype::F16 => KvView::F16(
-                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape).map_err(run_err)?,
+                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape)
+                    .map_err(run_err)?,
             ),
         })
     }
@@ -353,7 +366,13 @@ fn discover(session: &Session) -> Result<DecoderIo, String> {
         return Err("it has no `past_key_values.0.key` input (a decoder with a KV cache)".into());
     };
     let layers = (0..)
-        .take_while(|l| has_in(&past_name.replace("{}", &l.to_string()).replace("{kv}", "key")))
+        .take_while(|l| {
+            has_in(
+                &past_name
+                    .replace("{}", &l.to_string())
+                    .replace("{kv}", "key"),
+            )
+        })
         .count();
     let first = inputs
         .iter()
@@ -366,7 +385,11 @@ fn discover(session: &Session) -> Result<DecoderIo, String> {
     let dtype = match dtype {
         TensorElementType::Float32 => KvDtype::F32,
         TensorElementType::Float16 => KvDtype::F16,
-        other => return Err(format!("its cache element type {other:?} is not float32 or float16")),
+        other => {
+            return Err(format!(
+                "its cache element type {other:?} is not float32 or float16"
+            ));
+        }
     };
     if shape.len() != 4 || shape[1] <= 0 || shape[3] <= 0 {
         return Err(format!(
@@ -382,7 +405,9 @@ fn discover(session: &Session) -> Result<DecoderIo, String> {
         _ => return Err("`logits` is not a tensor".into()),
     };
     if lshape.len() != 3 || lshape[2] <= 0 {
-        return Err(format!("`logits` shape {lshape:?} is not [batch, sequence, vocab]"));
+        return Err(format!(
+            "`logits` shape {lshape:?} is not [batch, sequence, vocab]"
+        ));
     }
     Ok(DecoderIo {
         kv: KvShape {
@@ -415,13 +440,18 @@ pub fn plain_prefill_seconds(
     let t = |e: ort::Error| run_err(e);
     inputs.push((
         "input_ids".into(),
-        Tensor::from_array(([1usize, n], ids.iter().map(|&i| i as i64).collect::<Vec<_>>()))
-            .map_err(t)?
-            .into_dyn(),
+        Tensor::from_array((
+            [1usize, n],
+            ids.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+        ))
+        .map_err(t)?
+        .into_dyn(),
     ));
     inputs.push((
         "attention_mask".into(),
-        Tensor::from_array(([1usize, n], vec![1i64; n])).map_err(t)?.into_dyn(),
+        Tensor::from_array(([1usize, n], vec![1i64; n]))
+            .map_err(t)?
+            .into_dyn(),
     ));
     if io.position_ids {
         inputs.push((
@@ -434,15 +464,22 @@ pub fn plain_prefill_seconds(
     if io.use_cache_branch {
         inputs.push((
             "use_cache_branch".into(),
-            Tensor::from_array(([1usize], vec![false])).map_err(t)?.into_dyn(),
+            Tensor::from_array(([1usize], vec![false]))
+                .map_err(t)?
+                .into_dyn(),
         ));
     }
     let shape = [1usize, io.kv.kv_heads, 0, io.kv.head_dim];
     for layer in 0..io.kv.layers {
         for kv in ["key", "value"] {
-            let name = io.past_name.replace("{}", &layer.to_string()).replace("{kv}", kv);
+            let name = io
+                .past_name
+                .replace("{}", &layer.to_string())
+                .replace("{kv}", kv);
             let v = match io.kv.dtype {
-                KvDtype::F32 => Tensor::from_array((shape, Vec::<f32>::new())).map_err(t)?.into_dyn(),
+                KvDtype::F32 => Tensor::from_array((shape, Vec::<f32>::new()))
+                    .map_err(t)?
+                    .into_dyn(),
                 KvDtype::F16 => Tensor::from_array((shape, Vec::<half::f16>::new()))
                     .map_err(t)?
                     .into_dyn(),
