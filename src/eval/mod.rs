@@ -1,0 +1,30 @@
+//! Measuring summary quality on code that documents itself.
+//!
+//! The principal entry point is [`evaluate`]: it takes a [`Backend`](crate::pipeline::Backend)
+//! and the same [`SummarizeSettings`](crate::pipeline::SummarizeSettings) as `isg summarize`,
+//! finds the files of the tree that open with a module doc ([`collect_cases`]: Rust `//!`,
+//! a Python docstring, a Go package comment, a leading JS/TS/C comment), writes them without
+//! it to a work folder, summarizes that tree with the product's pipeline, and returns an
+//! [`EvalReport`]: each file's first-chunk summary scored against the doc's first sentence, the
+//! file-name baseline ([`file_name_summary`]) scored beside it, and the means.
+//!
+//! The metrics reproduce the common Python tools exactly: [`chrf()`] is sacreBLEU's sentence
+//! chrF with its defaults, [`rouge_l()`] is `rouge-score`'s ROUGE-L F1 with its Porter stemmer
+//! ([`porter`]). [`read_pairs`] and [`score_all`] score a predictions file written by any tool.
+
+pub mod baseline;
+pub mod cases;
+pub mod chrf;
+mod error;
+pub mod porter;
+pub mod rouge;
+pub mod run;
+pub mod score;
+
+pub use baseline::{file_name_summary, file_topic};
+pub use cases::{EvalCase, collect_cases, write_inputs};
+pub use chrf::chrf;
+pub use error::EvalError;
+pub use rouge::rouge_l;
+pub use run::{EvalReport, FileResult, evaluate};
+pub use score::{CaseScore, Means, means, read_pairs, score_all, score_case};
