@@ -27,6 +27,8 @@ pub use report::{
 };
 pub use verdict::{InspectError, Verdict, thousands};
 
+pub mod build;
+
 /// Protobuf types generated at build time from the ONNX schema (`onnx.proto`, IR version 10).
 #[allow(clippy::all, missing_docs, rustdoc::all)]
 pub mod proto {

@@ -1,0 +1,617 @@
+//! The decoder graph shared by the llama and qwen2 families, in the layout ONNX Runtime GenAI's
+//! model builder emits for CPU.
+//!
+//! ```text
+//! input_ids ─Gather(embedding)─▶ x
+//! per layer:  SkipSimplifiedLayerNorm ─▶ QKV (MatMulNBits, + bias) ─▶ GroupQueryAttention
+//!             (rotary inside, KV in past/present) ─▶ O ─▶ SkipSimplifiedLayerNorm ─▶
+//!             gate, up ─▶ SiLU(gate) * up ─▶ down
+//! final:      (last position only, by default) ─▶ SimplifiedLayerNorm ─▶ lm_head ─▶ logits
+//! ```
+//! `seqlens_k` (valid tokens per row minus one, from `attention_mask`) and
+//! `total_sequence_length` are computed once and shared by every layer.
+
+use std::collections::HashMap;
+use std::io;
+
+use half::f16;
+
+use super::spec::{ModelSpec, RopeScaling};
+use super::weights::{BLOCK, Linear, NBits, WeightFormat};
+use super::{ConvertError, KvDtype, LogitsMode};
+use crate::gguf::{GgmlType, Gguf};
+use crate::onnx::build::{Attr, Dim, GraphBuilder, le_bytes};
+use crate::onnx::proto::tensor_proto::DataType;
+
+const MS: &str = "com.microsoft";
+
+/// Settings of one graph build.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphOptions {
+    /// Storage of the projection matrices.
+    pub format: WeightFormat,
+    /// Write float matrices as `f16` (cast back to `f32` when the session loads).
+    pub float16: bool,
+    /// Logits for the last position only, or for every position.
+    pub logits: LogitsMode,
+    /// KV cache element type.
+    pub kv: KvDtype,
+}
+
+/// Builds the graph of `spec` with weights from `gguf` into `g`.
+pub struct Decoder<'a> {
+    gguf: &'a Gguf,
+    spec: &'a ModelSpec,
+    opts: GraphOptions,
+    g: &'a mut GraphBuilder,
+    /// Block sums already computed per input name (for Q4_1 corrections).
+    blocksums: HashMap<String, String>,
+}
+
+impl<'a> Decoder<'a> {
+    /// A builder for one model.
+    pub fn new(
+        gguf: &'a Gguf,
+        spec: &'a ModelSpec,
+        opts: GraphOptions,
+        g: &'a mut GraphBuilder,
+    ) -> Decoder<'a> {
+        Decoder {
+            gguf,
+            spec,
+            opts,
+            g,
+            blocksums: HashMap::new(),
+        }
+    }
+
+    fn io_err(&self, e: io::Error) -> ConvertError {
+        ConvertError::Io {
+            path: self.gguf.path().with_extension("onnx_data"),
+            source: e,
+        }
+    }
+
+    fn kv_type(&self) -> DataType {
+        match self.opts.kv {
+            KvDtype::F32 => DataType::Float,
+            KvDtype::F16 => DataType::Float16,
+        }
+    }
+
+    /// Builds the whole graph.
+    pub fn build(mut self) -> Result<(), ConvertError> {
+        let s = self.spec;
+        let kv = self.kv_type();
+        let (b, sq, tot) = (
+            Dim::sym("batch_size"),
+            Dim::sym("sequence_length"),
+            Dim::sym("total_sequence_length"),
+        );
+        self.g
+            .input("input_ids", DataType::Int64, &[b.clone(), sq.clone()]);
+        self.g
+            .input("attention_mask", DataType::Int64, &[b.clone(), tot.clone()]);
+        let kv_dims = |len: Dim| {
+            [
+                Dim::sym("batch_size"),
+                Dim::Fixed(s.n_kv_heads as i64),
+                len,
+                Dim::Fixed(s.head_dim as i64),
+            ]
+        };
+        for i in 0..s.n_layers {
+            for kind in ["key", "value"] {
+                let past = kv_dims(Dim::sym("past_sequence_length"));
+                self.g
+                    .input(&format!("past_key_values.{i}.{kind}"), kv, &past);
+            }
+        }
+        let logits_len = match self.opts.logits {
+            LogitsMode::Last => Dim::Fixed(1),
+            LogitsMode::All => sq.clone(),
+        };
+        self.g.output(
+            "logits",
+            DataType::Float,
+            &[b.clone(), logits_len, Dim::Fixed(s.vocab as i64)],
+        );
+        for i in 0..s.n_layers {
+            for kind in ["key", "value"] {
+                self.g
+                    .output(&format!("present.{i}.{kind}"), kv, &kv_dims(tot.clone()));
+            }
+        }
+
+        let (seqlens_k, total_len) = self.shared_lengths()?;
+        let (cos, sin) = self.rotary_caches()?;
+        let embedding = self.embedding()?;
+        let mut x = self.g.op("Gather", &[&embedding, "input_ids"], &[]);
+        if embedding_is_f16(self.opts) {
+            x = self.cast(&x, DataType::Float);
+        }
+
+        let mut residual = String::new();
+        let mut pending = x; // the value to add to the residual stream next
+        for i in 0..s.n_layers {
+            let norm = self.norm_weight(&format!("blk.{i}.attn_norm.weight"))?;
+            let (n, r) = self.skip_norm(&pending, &residual, &norm);
+            residual = r;
+            let attn = self.attention(i, &n, &seqlens_k, &total_len, &cos, &sin)?;
+            let norm = self.norm_weight(&format!("blk.{i}.ffn_norm.weight"))?;
+            let (n, r) = self.skip_norm(&attn, &residual, &norm);
+            residual = r;
+            pending = self.mlp(i, &n)?;
+        }
+
+        let norm = self.norm_weight("output_norm.weight")?;
+        let normed = match self.opts.logits {
+            LogitsMode::All => self.skip_norm(&pending, &residual, &norm).0,
+            LogitsMode::Last => {
+                let sum = self.g.op("Add", &[&pending, &residual], &[]);
+                let starts = self.const_i64(&[-1])?;
+                let ends = self.const_i64(&[i64::MAX])?;
+                let axes = self.const_i64(&[1])?;
+                let last = self.g.op("Slice", &[&sum, &starts, &ends, &axes], &[]);
+                self.skip_norm(&last, "", &norm).0
+            }
+        };
+        let head = self.lm_head()?;
+        let logits = self.linear(&normed, &head, None, "lm_head")?;
+        self.g
+            .node_named("Identity", "", &[&logits], &["logits"], &[]);
+        Ok(())
+    }
+
+    fn const_i64(&mut self, v: &[i64]) -> Result<String, ConvertError> {
+        self.g.const_i64(v).map_err(|e| self.io_err(e))
+    }
+
+    fn cast(&mut self, x: &str, to: DataType) -> String {
+        self.g.op("Cast", &[x], &[("to", Attr::Int(to as i64))])
+    }
+
+    /// `seqlens_k = sum(attention_mask, 1) - 1` and `total_sequence_length`, both int32.
+    fn shared_lengths(&mut self) -> Result<(String, String), ConvertError> {
+        let axes = self.const_i64(&[1])?;
+        let sum = self.g.op(
+            "ReduceSum",
+            &["attention_mask", &axes],
+            &[("keepdims", Attr::Int(0))],
+        );
+        let one = self
+            .g
+            .init_i64("one_i64", &[], &[1])
+            .map_err(|e| self.io_err(e))?;
+        let minus = self.g.op("Sub", &[&sum, &one], &[]);
+        let seqlens = self.cast(&minus, DataType::Int32);
+        let shape = self.g.op("Shape", &["attention_mask"], &[]);
+        let idx = self
+            .g
+            .init_i64("index_1", &[], &[1])
+            .map_err(|e| self.io_err(e))?;
+        let total = self
+            .g
+            .op("Gather", &[&shape, &idx], &[("axis", Attr::Int(0))]);
+        let total = self.cast(&total, DataType::Int32);
+        Ok((seqlens, total))
+    }
+
+    /// `cos_cache` and `sin_cache`, `[context_length, head_dim / 2]`.
+    fn rotary_caches(&mut self) -> Result<(String, String), ConvertError> {
+        let s = self.spec;
+        let half = s.head_dim / 2;
+        let mut inv: Vec<f64> = (0..half)
+            .map(|i| (s.rope_theta as f64).powf(-((2 * i) as f64) / s.head_dim as f64))
+            .collect();
+        match &s.rope_scaling {
+            RopeScaling::None => {}
+            RopeScaling::Linear(f) => inv.iter_mut().for_each(|v| *v /= *f as f64),
+            RopeScaling::FreqFactors(ff) => {
+                for (v, f) in inv.iter_mut().zip(ff) {
+                    *v /= *f as f64;
+                }
+            }
+        }
+        let n = s.context_length;
+        let mut cos = Vec::with_capacity(n * half);
+        let mut sin = Vec::with_capacity(n * half);
+        for p in 0..n {
+            for &f in &inv {
+                let a = p as f64 * f;
+                cos.push(a.cos() as f32);
+                sin.push(a.sin() as f32);
+            }
+        }
+        let dims = [n as i64, half as i64];
+        let res = match self.opts.kv {
+            KvDtype::F32 => self
+                .g
+                .init_f32("cos_cache", &dims, &cos)
+                .and_then(|c| Ok((c, self.g.init_f32("sin_cache", &dims, &sin)?))),
+            KvDtype::F16 => self
+                .g
+                .initializer("cos_cache", DataType::Float16, &dims, &f16_bytes(&cos))
+                .and_then(|c| {
+                    let s = self.g.initializer(
+                        "sin_cache",
+                        DataType::Float16,
+                        &dims,
+                        &f16_bytes(&sin),
+                    )?;
+                    Ok((c, s))
+                }),
+        };
+        res.map_err(|e| self.io_err(e))
+    }
+
+    fn tensor(&self, name: &str) -> Result<&'a crate::gguf::TensorInfo, ConvertError> {
+        self.gguf
+            .tensor(name)
+            .ok_or_else(|| ConvertError::MissingTensor {
+                path: self.gguf.path().to_path_buf(),
+                name: name.to_string(),
+            })
+    }
+
+    fn values(&self, name: &str, len: usize) -> Result<Vec<f32>, ConvertError> {
+        let t = self.tensor(name)?;
+        let v = self.gguf.dequantize(t)?;
+        if v.len() != len {
+            return Err(ConvertError::BadTensor {
+                path: self.gguf.path().to_path_buf(),
+                name: name.to_string(),
+                reason: format!("{} values, expected {len}", v.len()),
+            });
+        }
+        Ok(v)
+    }
+
+    fn norm_weight(&mut self, name: &str) -> Result<String, ConvertError> {
+        let v = self.values(name, self.spec.hidden)?;
+        self.g
+            .init_f32(name, &[v.len() as i64], &v)
+            .map_err(|e| self.io_err(e))
+    }
+
+    fn embedding(&mut self) -> Result<String, ConvertError> {
+        let (v, h) = (self.spec.vocab, self.spec.hidden);
+        let values = self.values("token_embd.weight", v * h)?;
+        let dims = [v as i64, h as i64];
+        let r = if embedding_is_f16(self.opts) {
+            self.g.initializer(
+                "model.embed_tokens.weight",
+                DataType::Float16,
+                &dims,
+                &f16_bytes(&values),
+            )
+        } else {
+            self.g.init_f32("model.embed_tokens.weight", &dims, &values)
+        };
+        r.map_err(|e| self.io_err(e))
+    }
+
+    /// `SimplifiedLayerNormalization` when `skip` is empty, else
+    /// `SkipSimplifiedLayerNormalization`; returns (normalized, new residual).
+    fn skip_norm(&mut self, x: &str, skip: &str, weight: &str) -> (String, String) {
+        let eps = Attr::Float(self.spec.rms_eps);
+        if skip.is_empty() {
+            let out = self.g.op(
+                "SimplifiedLayerNormalization",
+                &[x, weight],
+                &[
+                    ("axis", Attr::Int(-1)),
+                    ("epsilon", eps),
+                    ("stash_type", Attr::Int(1)),
+                ],
+            );
+            (out, x.to_string())
+        } else {
+            let out = self.g.fresh("norm");
+            let sum = self.g.fresh("residual");
+            self.g.node_named(
+                "SkipSimplifiedLayerNormalization",
+                MS,
+                &[x, skip, weight],
+                &[&out, "", "", &sum],
+                &[("epsilon", eps)],
+            );
+            (out, sum)
+        }
+    }
+
+    /// Encodes the GGUF matrix `name` (`dims = [k, n]`).
+    fn matrix(
+        &self,
+        name: &str,
+        k: usize,
+        n: usize,
+        format: WeightFormat,
+    ) -> Result<Linear, ConvertError> {
+        let t = self.tensor(name)?;
+        if t.dims != [k as u64, n as u64] {
+            return Err(ConvertError::BadTensor {
+                path: self.gguf.path().to_path_buf(),
+                name: name.to_string(),
+                reason: format!("dimensions {:?}, expected [{k}, {n}]", t.dims),
+            });
+        }
+        let bytes = self.gguf.tensor_bytes(t)?;
+        Linear::encode(t.ggml_type, bytes, k, n, format, || {
+            self.gguf.dequantize(t).ok()
+        })
+        .ok_or_else(|| ConvertError::BadTensor {
+            path: self.gguf.path().to_path_buf(),
+            name: name.to_string(),
+            reason: format!("type {} cannot be converted", t.ggml_type.name()),
+        })
+    }
+
+    fn attention(
+        &mut self,
+        i: usize,
+        x: &str,
+        seqlens_k: &str,
+        total_len: &str,
+        cos: &str,
+        sin: &str,
+    ) -> Result<String, ConvertError> {
+        let s = self.spec;
+        let (h, hd) = (s.hidden, s.head_dim);
+        let (qn, kvn) = (s.n_heads * hd, s.n_kv_heads * hd);
+        let f = self.opts.format;
+        let mut q = self.matrix(&format!("blk.{i}.attn_q.weight"), h, qn, f)?;
+        let mut k = self.matrix(&format!("blk.{i}.attn_k.weight"), h, kvn, f)?;
+        let v = self.matrix(&format!("blk.{i}.attn_v.weight"), h, kvn, f)?;
+        if s.qk_permuted {
+            q.permute_rows(&unpermute(s.n_heads, hd));
+            k.permute_rows(&unpermute(s.n_kv_heads, hd));
+        }
+        let qkv = Linear::concat(vec![q, k, v]).ok_or_else(|| ConvertError::BadTensor {
+            path: self.gguf.path().to_path_buf(),
+            name: format!("blk.{i}.attn_q.weight"),
+            reason: "Q, K and V are stored in different formats".into(),
+        })?;
+        let bias = if s.qkv_bias {
+            let mut bq = self.values(&format!("blk.{i}.attn_q.bias"), qn)?;
+            let mut bk = self.values(&format!("blk.{i}.attn_k.bias"), kvn)?;
+            let bv = self.values(&format!("blk.{i}.attn_v.bias"), kvn)?;
+            if s.qk_permuted {
+                bq = permute(&bq, &unpermute(s.n_heads, hd));
+                bk = permute(&bk, &unpermute(s.n_kv_heads, hd));
+            }
+            bq.extend(bk);
+            bq.extend(bv);
+            Some(bq)
+        } else {
+            None
+        };
+        let mut packed = self.linear(
+            x,
+            &qkv,
+            bias.as_deref(),
+            &format!("layers.{i}.attn.qkv_proj"),
+        )?;
+        if self.opts.kv == KvDtype::F16 {
+            packed = self.cast(&packed, DataType::Float16);
+        }
+        let out = self.g.fresh("attn");
+        let (pk, pv) = (
+            format!("past_key_values.{i}.key"),
+            format!("past_key_values.{i}.value"),
+        );
+        let (ok, ov) = (format!("present.{i}.key"), format!("present.{i}.value"));
+        self.g.node_named(
+            "GroupQueryAttention",
+            MS,
+            &[&packed, "", "", &pk, &pv, seqlens_k, total_len, cos, sin],
+            &[&out, &ok, &ov],
+            &[
+                ("num_heads", Attr::Int(s.n_heads as i64)),
+                ("kv_num_heads", Attr::Int(s.n_kv_heads as i64)),
+                ("do_rotary", Attr::Int(1)),
+                ("rotary_interleaved", Attr::Int(0)),
+                ("local_window_size", Attr::Int(-1)),
+            ],
+        );
+        let out = if self.opts.kv == KvDtype::F16 {
+            self.cast(&out, DataType::Float)
+        } else {
+            out
+        };
+        let o = self.matrix(&format!("blk.{i}.attn_output.weight"), qn, h, f)?;
+        self.linear(&out, &o, None, &format!("layers.{i}.attn.o_proj"))
+    }
+
+    fn mlp(&mut self, i: usize, x: &str) -> Result<String, ConvertError> {
+        let (h, m, f) = (self.spec.hidden, self.spec.intermediate, self.opts.format);
+        let gate = self.matrix(&format!("blk.{i}.ffn_gate.weight"), h, m, f)?;
+        let up = self.matrix(&format!("blk.{i}.ffn_up.weight"), h, m, f)?;
+        let down = self.matrix(&format!("blk.{i}.ffn_down.weight"), m, h, f)?;
+        let gate = self.linear(x, &gate, None, &format!("layers.{i}.mlp.gate_proj"))?;
+        let up = self.linear(x, &up, None, &format!("layers.{i}.mlp.up_proj"))?;
+        let sig = self.g.op("Sigmoid", &[&gate], &[]);
+        let act = self.g.op("Mul", &[&gate, &sig], &[]);
+        let prod = self.g.op("Mul", &[&act, &up], &[]);
+        self.linear(&prod, &down, None, &format!("layers.{i}.mlp.down_proj"))
+    }
+
+    /// The output head: `output.weight`, or the token embedding when tied. A Q8_0 or higher
+    /// precision head stays 8-bit when projections are 4-bit (it is a large share of the
+    /// error and only one matrix).
+    fn lm_head(&mut self) -> Result<Linear, ConvertError> {
+        let (h, v) = (self.spec.hidden, self.spec.vocab);
+        let name = if self.spec.tied_embeddings {
+            "token_embd.weight"
+        } else {
+            "output.weight"
+        };
+        let ty = self.tensor(name)?.ggml_type;
+        let format = match (self.opts.format, ty) {
+            (WeightFormat::Int4, GgmlType::Q4_0 | GgmlType::Q4_1) => WeightFormat::Int4,
+            (WeightFormat::Int4, _) => WeightFormat::Int8,
+            (f, _) => f,
+        };
+        self.matrix(name, h, v, format)
+    }
+
+    /// `x @ W^T (+ bias)` for an encoded matrix; `name` prefixes the initializers.
+    fn linear(
+        &mut self,
+        x: &str,
+        w: &Linear,
+        bias: Option<&[f32]>,
+        name: &str,
+    ) -> Result<String, ConvertError> {
+        let io = |e| ConvertError::Io {
+            path: self.gguf.path().with_extension("onnx_data"),
+            source: e,
+        };
+        let (k, n) = (w.k() as i64, w.n() as i64);
+        let mut out = match w {
+            Linear::NBits(q) => {
+                let nb = k / BLOCK as i64;
+                let blob = (BLOCK * q.bits as usize / 8) as i64;
+                let b = self
+                    .g
+                    .initializer(
+                        &format!("{name}.qweight"),
+                        DataType::Uint8,
+                        &[n, nb, blob],
+                        &q.packed,
+                    )
+                    .map_err(io)?;
+                let sc = self
+                    .g
+                    .init_f32(&format!("{name}.scales"), &[n * nb], &q.scales)
+                    .map_err(io)?;
+                let zp = match q.packed_zero_points() {
+                    Some(z) => {
+                        let len = z.len() as i64;
+                        self.g
+                            .initializer(&format!("{name}.qzeros"), DataType::Uint8, &[len], &z)
+                            .map_err(io)?
+                    }
+                    None => String::new(),
+                };
+                let y = self.g.node(
+                    "MatMulNBits",
+                    MS,
+                    &[x, &b, &sc, &zp],
+                    1,
+                    &[
+                        ("K", Attr::Int(k)),
+                        ("N", Attr::Int(n)),
+                        ("bits", Attr::Int(q.bits as i64)),
+                        ("block_size", Attr::Int(BLOCK as i64)),
+                        ("accuracy_level", Attr::Int(4)),
+                    ],
+                );
+                let mut y = y.into_iter().next().expect("one output");
+                if let Some(c) = &q.correction {
+                    y = self.correction(x, q, c, &y, name)?;
+                }
+                y
+            }
+            Linear::Float { values, .. } => {
+                let t = transpose(values, n as usize, k as usize);
+                let init = format!("{name}.weight");
+                if self.opts.float16 {
+                    let w16 = self
+                        .g
+                        .initializer(&init, DataType::Float16, &[k, n], &f16_bytes(&t))
+                        .map_err(io)?;
+                    let w32 = self.cast(&w16, DataType::Float);
+                    self.g.op("MatMul", &[x, &w32], &[])
+                } else {
+                    let w = self.g.init_f32(&init, &[k, n], &t).map_err(io)?;
+                    self.g.op("MatMul", &[x, &w], &[])
+                }
+            }
+        };
+        if let Some(bias) = bias {
+            let b = self
+                .g
+                .init_f32(&format!("{name}.bias"), &[n], bias)
+                .map_err(io)?;
+            out = self.g.op("Add", &[&out, &b], &[]);
+        }
+        Ok(out)
+    }
+
+    /// `y + blocksum(x) @ C^T`: the per-block remainder of Q4_1 minimums.
+    fn correction(
+        &mut self,
+        x: &str,
+        q: &NBits,
+        c: &[f32],
+        y: &str,
+        name: &str,
+    ) -> Result<String, ConvertError> {
+        let nb = q.k / BLOCK;
+        let sums = match self.blocksums.get(x) {
+            Some(s) => s.clone(),
+            None => {
+                let shape = self.const_i64(&[0, 0, nb as i64, BLOCK as i64])?;
+                let blocks = self.g.op("Reshape", &[x, &shape], &[]);
+                let axes = self.const_i64(&[-1])?;
+                let s = self.g.op(
+                    "ReduceSum",
+                    &[&blocks, &axes],
+                    &[("keepdims", Attr::Int(0))],
+                );
+                self.blocksums.insert(x.to_string(), s.clone());
+                s
+            }
+        };
+        let ct = transpose(c, q.n, nb);
+        let cw = self
+            .g
+            .init_f32(
+                &format!("{name}.qcorrection"),
+                &[nb as i64, q.n as i64],
+                &ct,
+            )
+            .map_err(|e| self.io_err(e))?;
+        let corr = self.g.op("MatMul", &[&sums, &cw], &[]);
+        Ok(self.g.op("Add", &[y, &corr], &[]))
+    }
+}
+
+fn embedding_is_f16(opts: GraphOptions) -> bool {
+    opts.float16
+}
+
+/// Row order that undoes llama.cpp's Q/K permutation: half-split row `a * hd/2 + j` of each
+/// head is stored at row `2j + a`.
+pub fn unpermute(n_heads: usize, head_dim: usize) -> Vec<usize> {
+    let half = head_dim / 2;
+    let mut perm = Vec::with_capacity(n_heads * head_dim);
+    for h in 0..n_heads {
+        for a in 0..2 {
+            for j in 0..half {
+                perm.push(h * head_dim + 2 * j + a);
+            }
+        }
+    }
+    perm
+}
+
+fn permute(v: &[f32], perm: &[usize]) -> Vec<f32> {
+    perm.iter().map(|&p| v[p]).collect()
+}
+
+/// `[rows, cols]` to `[cols, rows]`.
+fn transpose(v: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0f32; v.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = v[r * cols + c];
+        }
+    }
+    out
+}
+
+fn f16_bytes(v: &[f32]) -> Vec<u8> {
+    le_bytes(v, |x| f16::from_f32(x).to_le_bytes())
+}
