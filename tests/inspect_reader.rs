@@ -252,7 +252,19 @@ fn preflight_returns_typed_verdicts_for_the_loader() {
         dir.join("model.onnx")
     );
 
+    // The loader's use: `?` into anyhow, the verdict lines as the message.
+    let loader = |p: &Path| -> anyhow::Result<u64> {
+        let onnx = onnx::resolve_model_file(p, None)?;
+        Ok(onnx::preflight(&onnx)?.weights_bytes())
+    };
+    assert_eq!(loader(&dir).unwrap(), 60);
+
     std::fs::remove_file(dir.join("model.onnx_data")).unwrap();
+    let message = loader(&dir).unwrap_err().to_string();
+    assert!(
+        message.contains("external data file \"model.onnx_data\" is missing"),
+        "{message}"
+    );
     let err = onnx::preflight(&model_path).expect_err("missing data is refused");
     assert!(
         matches!(
