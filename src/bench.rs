@@ -70,9 +70,9 @@ pub struct BenchReport {
 }
 
 /// Cuts `count` prompts of `len` tokens from the corpus, each starting at a different place.
-pub fn prompts(model: &Model, count: usize, len: usize) -> Vec<Vec<u32>> {
+pub fn prompts(model: &Model, count: usize, len: usize) -> anyhow::Result<Vec<Vec<u32>>> {
     let text: String = CORPUS.concat();
-    let ids = model.tokenizer().encode(&text, false);
+    let ids = model.tokenizer().encode(&text, false)?;
     let mut out = Vec::with_capacity(count);
     let stride = (ids.len().saturating_sub(len) / count.max(1)).max(1);
     for i in 0..count {
@@ -81,7 +81,7 @@ pub fn prompts(model: &Model, count: usize, len: usize) -> Vec<Vec<u32>> {
         p.truncate(len);
         out.push(p);
     }
-    out
+    Ok(out)
 }
 
 /// Resets the kernel's peak-RSS counter of this process (Linux `clear_refs`).
@@ -127,11 +127,11 @@ pub fn run(
         ignore_eos: true,
     };
     // Warm-up: one short request through the whole path.
-    let warm = prompts(model, 1, settings.prompt_tokens.min(128));
+    let warm = prompts(model, 1, settings.prompt_tokens.min(128))?;
     engine.generate(request(warm[0].clone()))?;
 
     let plain_prefill_tok_s = {
-        let p = prompts(model, 1, settings.prompt_tokens).remove(0);
+        let p = prompts(model, 1, settings.prompt_tokens)?.remove(0);
         let secs = crate::llm::decoder::plain_prefill_seconds(
             model.onnx_path(),
             &p,
@@ -149,7 +149,7 @@ pub fn run(
         reset_peak_rss();
         let before = engine.stats();
         let start = Instant::now();
-        let pending: Vec<_> = prompts(model, p, settings.prompt_tokens)
+        let pending: Vec<_> = prompts(model, p, settings.prompt_tokens)?
             .into_iter()
             .map(|pr| engine.submit(request(pr)))
             .collect();
@@ -172,7 +172,11 @@ pub fn run(
         };
         progress(&format!(
             "parallel {:>3}: prefill {:>6.0} tok/s, decode {:>6.1} tok/s, {:>6.1} requests/min, peak RSS {:>6.0} MB",
-            row.parallel, row.prefill_tok_s, row.decode_tok_s, row.requests_per_min, row.peak_rss_mb
+            row.parallel,
+            row.prefill_tok_s,
+            row.decode_tok_s,
+            row.requests_per_min,
+            row.peak_rss_mb
         ));
         rows.push(row);
     }

@@ -119,3 +119,20 @@ pub fn default_model_ready() -> bool {
     let dir = default_model_dir();
     dir.join("model.onnx").is_file() && dir.join("tokenizer.json").is_file()
 }
+
+/// Takes the cache directory's exclusive lock (held until the returned file is dropped), so that
+/// only one process downloads or converts at a time.
+pub fn lock_cache(cache: &Path) -> anyhow::Result<std::fs::File> {
+    use anyhow::Context;
+    std::fs::create_dir_all(cache).with_context(|| format!("creating {}", cache.display()))?;
+    let path = cache.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("locking {}", path.display()))?;
+    Ok(file)
+}

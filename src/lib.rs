@@ -6,10 +6,12 @@
 //! [`onnx`] reads and checks ONNX models without loading their weights, [`gguf`] reads GGUF files
 //! and [`convert`] turns them into ONNX decoder folders. [`home`] knows where isg keeps its cache.
 
+pub mod bench;
 pub mod convert;
 pub mod gguf;
 pub mod home;
 pub mod llm;
 pub mod onnx;
 pub mod pipeline;
+pub mod setup;
 pub mod source;

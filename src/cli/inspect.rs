@@ -1,14 +1,184 @@
-//! `isg inspect`.
+//! `isg inspect`: describe a model and say whether it will load; with `--load`, really load it.
+//!
+//! Exit status: 0 when the model is fine, 1 with one line per verdict when it is broken (or ONNX
+//! Runtime refuses it under `--load`), 2 for usage errors.
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use isg::onnx::{self, Verdict};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use super::Global;
 
 /// Flags of `isg inspect`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// A `.onnx` file or a model folder.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Which `.onnx` of a folder with several, e.g. `model_q4` or `onnx/model_fp16`.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+    /// Also create an ONNX Runtime session from the file and report load time and memory.
+    #[arg(long)]
+    pub load: bool,
+}
+
+/// What `--load` measured.
+#[derive(Debug, Serialize)]
+struct LoadOutcome {
+    /// ONNX Runtime library used.
+    ort_library: PathBuf,
+    /// Its version.
+    ort_version: String,
+    /// Seconds to create the session.
+    seconds: f64,
+    /// Resident memory after loading, bytes.
+    rss_bytes: Option<u64>,
+    /// Peak resident memory of the process, bytes.
+    peak_rss_bytes: Option<u64>,
+    /// ONNX Runtime's message when it failed.
+    error: Option<String>,
+}
 
 /// Runs `isg inspect`.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("isg inspect is not available yet")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let (onnx_path, report, verdicts) =
+        match onnx::resolve_model(&args.model, args.variant.as_deref()) {
+            Err(Verdict::VariantWithFile { .. }) => anyhow::bail!(
+                "--variant only applies to a model folder, and {} is a file",
+                args.model.display()
+            ),
+            Err(v) => (None, None, vec![v]),
+            Ok(loc) => match onnx::inspect_location(&loc) {
+                Ok(report) => {
+                    let verdicts = report.verdicts.clone();
+                    (Some(loc.onnx), Some(report), verdicts)
+                }
+                Err(e) => (Some(loc.onnx), e.report.map(|r| *r), e.verdicts),
+            },
+        };
+    let load = match (&onnx_path, args.load) {
+        (Some(path), true) => Some(load(global, path)?),
+        _ => None,
+    };
+    let load_failed = load.as_ref().is_some_and(|l| l.error.is_some());
+    let broken = !verdicts.is_empty() || load_failed;
+
+    if args.json {
+        let mut obj = match &report {
+            Some(r) => match serde_json::to_value(r)? {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            None => {
+                let mut m = Map::new();
+                m.insert(
+                    "model_path".into(),
+                    json!(onnx_path.as_ref().unwrap_or(&args.model)),
+                );
+                m.insert("verdicts".into(), serde_json::to_value(&verdicts)?);
+                m
+            }
+        };
+        obj.insert("ok".into(), json!(!broken));
+        let problems: Vec<String> = verdicts.iter().map(ToString::to_string).collect();
+        obj.insert("problems".into(), json!(problems));
+        obj.insert("load".into(), serde_json::to_value(&load)?);
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &Value::Object(obj))?;
+        writeln!(out)?;
+    } else {
+        if let Some(r) = &report {
+            print!("{r}");
+        }
+        if let Some(l) = &load {
+            print_load(l);
+        }
+        print_diagnosis(&verdicts, load.as_ref(), onnx_path.as_deref());
+    }
+    Ok(if broken {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints isg's verdicts, then ONNX Runtime's own message under them.
+fn print_diagnosis(verdicts: &[Verdict], load: Option<&LoadOutcome>, onnx: Option<&Path>) {
+    let mut err = std::io::stderr().lock();
+    for v in verdicts.iter() {
+        let _ = writeln!(err, "error: {v}");
+    }
+    if let Some(msg) = load.and_then(|l| l.error.as_deref()) {
+        if verdicts.is_empty() {
+            let _ = writeln!(
+                err,
+                "error: {}: ONNX Runtime refused the model although isg's checks found nothing wrong",
+                onnx.map(|p| p.display().to_string()).unwrap_or_default()
+            );
+        }
+        let _ = writeln!(err, "  ONNX Runtime said: {}", msg.trim());
+    }
+}
+
+fn print_load(l: &LoadOutcome) {
+    let mb = |b: Option<u64>| {
+        b.map(|b| format!("{} MB", onnx::thousands(b / 1_000_000)))
+            .unwrap_or_else(|| "?".into())
+    };
+    let status = if l.error.is_some() { "failed" } else { "ok" };
+    println!(
+        "{:<13}{status} in {:.3} s, RSS {}, peak {} (ONNX Runtime {} from {})",
+        "load",
+        l.seconds,
+        mb(l.rss_bytes),
+        mb(l.peak_rss_bytes),
+        l.ort_version,
+        l.ort_library.display()
+    );
+}
+
+/// Creates an ONNX Runtime session from the file path, so external data resolves as it will
+/// when isg runs the model.
+fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
+    let rt = isg::llm::runtime::ensure(global.ort_lib.as_deref(), true)
+        .context("--load needs ONNX Runtime")?;
+    let start = Instant::now();
+    let result = ort::session::Session::builder(&rt.environment)
+        .and_then(|mut b| b.commit_from_file(onnx_path));
+    let seconds = start.elapsed().as_secs_f64();
+    let (rss_bytes, peak_rss_bytes) = memory();
+    Ok(LoadOutcome {
+        ort_library: rt.library.clone(),
+        ort_version: rt.version.clone(),
+        seconds,
+        rss_bytes,
+        peak_rss_bytes,
+        error: result.err().map(|e| e.to_string()),
+    })
+}
+
+/// Current and peak resident memory of this process, from `/proc/self/status`.
+fn memory() -> (Option<u64>, Option<u64>) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (None, None);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().strip_suffix("kB"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }

@@ -1,14 +1,49 @@
-//! `isg merge`.
+//! `isg merge`: joins the output folders of `isg summarize --shard K/N` runs into one.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use super::Global;
+use isg::pipeline::{merge, missing_shards};
 
 /// Flags of `isg merge`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Output folders of the shard runs.
+    #[arg(required = true, value_name = "DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// Where the merged summaries.jsonl, SUMMARY.md and run.json go.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
 
 /// Runs `isg merge`.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("isg merge is not available yet")
+pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let report = merge(&args.inputs, &args.out)
+        .with_context(|| format!("merging into {}", args.out.display()))?;
+    let missing = missing_shards(&report.shards);
+    eprintln!(
+        "isg: merged {} folders: {} chunks in {} files into {}",
+        args.inputs.len(),
+        report.totals.chunks,
+        report.totals.files,
+        args.out.display()
+    );
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|s| s.to_string()).collect();
+        eprintln!(
+            "warning: shards {} are missing; the merged output covers part of the tree",
+            list.join(", ")
+        );
+    }
+    if report.totals.failed > 0 {
+        eprintln!(
+            "error: {} chunks failed in the shard runs; rerun those shards to retry them",
+            report.totals.failed
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }

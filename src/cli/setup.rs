@@ -19,6 +19,11 @@ pub fn run(global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
         info.library.display(),
         info.found_by
     );
-    let _ = cache;
+    let model = isg::setup::ensure_default_model()?;
+    eprintln!(
+        "default model at {} (cache {})",
+        model.display(),
+        cache.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

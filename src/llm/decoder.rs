@@ -8,9 +8,11 @@
 //! decode step for many sequences at once. Caches are bound as both past input and present output
 //! (GroupQueryAttention writes new positions in place), so no cache is ever copied.
 
+use std::ffi::CString;
 use std::path::Path;
 use std::time::Instant;
 
+use ort::AsPointer;
 use ort::memory::MemoryInfo;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
@@ -179,22 +181,37 @@ impl Decoder {
         positions: Vec<i64>,
     ) -> Result<Vec<f32>, DecoderError> {
         let io = &self.io;
-        let mut binding = self.session.create_binding().map_err(run_err)?;
-        let ids = Tensor::from_array(([batch, seq], input_ids)).map_err(run_err)?;
-        binding.bind_input("input_ids", &ids).map_err(run_err)?;
-        let mask = Tensor::from_array(([batch, total], mask)).map_err(run_err)?;
-        binding.bind_input("attention_mask", &mask).map_err(run_err)?;
-        let pos_tensor;
+        let mut inputs: Vec<(CString, ort::value::DynValue)> = Vec::new();
+        let mut add = |name: &str, v: ort::value::DynValue| {
+            inputs.push((CString::new(name).expect("no NUL in names"), v));
+        };
+        add(
+            "input_ids",
+            Tensor::from_array(([batch, seq], input_ids))
+                .map_err(run_err)?
+                .into_dyn(),
+        );
+        add(
+            "attention_mask",
+            Tensor::from_array(([batch, total], mask))
+                .map_err(run_err)?
+                .into_dyn(),
+        );
         if io.position_ids {
-            pos_tensor = Tensor::from_array(([batch, seq], positions)).map_err(run_err)?;
-            binding.bind_input("position_ids", &pos_tensor).map_err(run_err)?;
+            add(
+                "position_ids",
+                Tensor::from_array(([batch, seq], positions))
+                    .map_err(run_err)?
+                    .into_dyn(),
+            );
         }
-        let branch;
         if io.use_cache_branch {
-            branch = Tensor::from_array(([1usize], vec![true])).map_err(run_err)?;
-            binding
-                .bind_input("use_cache_branch", &branch)
-                .map_err(run_err)?;
+            add(
+                "use_cache_branch",
+                Tensor::from_array(([1usize], vec![true]))
+                    .map_err(run_err)?
+                    .into_dyn(),
+            );
         }
         let shape = Shape::new([
             batch as i64,
@@ -202,34 +219,101 @@ impl Decoder {
             pool.capacity() as i64,
             io.kv.head_dim as i64,
         ]);
-        let mut views = Vec::with_capacity(io.kv.layers * 2);
+        // Past inputs and present outputs are two tensors over the same pool memory:
+        // GroupQueryAttention appends the new positions in place.
+        let mut past_views = Vec::with_capacity(io.kv.layers * 2);
+        let mut outputs: Vec<(CString, KvView<'_>)> = Vec::with_capacity(io.kv.layers * 2 + 1);
         for layer in 0..io.kv.layers {
             for (k, kv) in ["key", "value"].iter().enumerate() {
                 let ptr = pool.slot_ptr(2 * layer + k, first_slot);
-                let past_name = io
-                    .past_name
-                    .replace("{}", &layer.to_string())
-                    .replace("{kv}", kv);
-                let present_name = io
-                    .present_name
-                    .replace("{}", &layer.to_string())
-                    .replace("{kv}", kv);
-                let input = kv_view(io.kv.dtype, ptr, shape.clone())?;
-                let output = kv_view(io.kv.dtype, ptr, shape.clone())?;
-                bind_kv(&mut binding, &past_name, &present_name, input, output)?;
-                views.push(());
+                let name = |pattern: &str| {
+                    CString::new(
+                        pattern
+                            .replace("{}", &layer.to_string())
+                            .replace("{kv}", kv),
+                    )
+                    .expect("no NUL in names")
+                };
+                past_views.push((
+                    name(&io.past_name),
+                    kv_view(io.kv.dtype, ptr, shape.clone())?,
+                ));
+                outputs.push((
+                    name(&io.present_name),
+                    kv_view(io.kv.dtype, ptr, shape.clone())?,
+                ));
             }
         }
-        binding
-            .bind_output_to_device("logits", &MemoryInfo::default())
-            .map_err(run_err)?;
-        let outputs = self.session.run_binding(&binding).map_err(run_err)?;
-        let logits = outputs
-            .get("logits")
-            .ok_or_else(|| DecoderError::Run("no logits output".into()))?;
-        let (_, data) = logits.try_extract_tensor::<f32>().map_err(run_err)?;
-        Ok(data.to_vec())
+        let rows = if io.all_logits { batch * seq } else { batch };
+        let mut logits = vec![0f32; rows * io.vocab];
+        let logits_shape = Shape::new([
+            batch as i64,
+            if io.all_logits { seq as i64 } else { 1 },
+            io.vocab as i64,
+        ]);
+        // SAFETY: `logits` outlives the run and has exactly `logits_shape` elements.
+        let logits_view = unsafe {
+            TensorRefMut::<f32>::from_raw(
+                MemoryInfo::default(),
+                logits.as_mut_ptr().cast(),
+                logits_shape,
+            )
+        }
+        .map_err(run_err)?;
+        outputs.push((c"logits".to_owned(), KvView::F32(logits_view)));
+
+        let mut in_names: Vec<*const std::ffi::c_char> = Vec::new();
+        let mut in_values: Vec<*const ort::sys::OrtValue> = Vec::new();
+        for (n, v) in &inputs {
+            in_names.push(n.as_ptr());
+            in_values.push(v.ptr());
+        }
+        for (n, v) in &past_views {
+            in_names.push(n.as_ptr());
+            in_values.push(v.ptr());
+        }
+        let out_names: Vec<*const std::ffi::c_char> =
+            outputs.iter().map(|(n, _)| n.as_ptr()).collect();
+        let mut out_values: Vec<*mut ort::sys::OrtValue> =
+            outputs.iter().map(|(_, v)| v.ptr().cast_mut()).collect();
+        // SAFETY: every name and value pointer stays alive until Run returns; the output values are
+        // pre-allocated tensors of the shapes the model produces, so ONNX Runtime writes into them
+        // and neither allocates nor replaces them.
+        let status = unsafe {
+            (ort::api().Run)(
+                self.session.ptr().cast_mut(),
+                std::ptr::null(),
+                in_names.as_ptr(),
+                in_values.as_ptr(),
+                in_names.len(),
+                out_names.as_ptr(),
+                out_names.len(),
+                out_values.as_mut_ptr(),
+            )
+        };
+        check_status(status)?;
+        drop(outputs);
+        drop(past_views);
+        Ok(logits)
     }
+}
+
+/// Turns an `OrtStatus` into a result, releasing it.
+fn check_status(status: ort::sys::OrtStatusPtr) -> Result<(), DecoderError> {
+    if status.0.is_null() {
+        return Ok(());
+    }
+    // SAFETY: a non-null status from the API; its message is a C string owned by the status,
+    // copied before the status is released.
+    let msg = unsafe {
+        let api = ort::api();
+        let m = std::ffi::CStr::from_ptr((api.GetErrorMessage)(status.0))
+            .to_string_lossy()
+            .into_owned();
+        (api.ReleaseStatus)(status.0);
+        m
+    };
+    Err(DecoderError::Run(msg))
 }
 
 /// A cache tensor over pool memory, of the model's element type.
@@ -238,40 +322,30 @@ enum KvView<'a> {
     F16(TensorRefMut<'a, half::f16>),
 }
 
+impl KvView<'_> {
+    fn ptr(&self) -> *const ort::sys::OrtValue {
+        match self {
+            KvView::F32(v) => v.ptr(),
+            KvView::F16(v) => v.ptr(),
+        }
+    }
+}
+
 fn kv_view<'a>(dtype: KvDtype, ptr: *mut u8, shape: Shape) -> Result<KvView<'a>, DecoderError> {
     // SAFETY: `ptr` points into a pool map with room for `shape` elements of `dtype` (the caller
     // binds at most `slots - first_slot` rows), and the pool outlives the run.
     unsafe {
         Ok(match dtype {
             KvDtype::F32 => KvView::F32(
-                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape).map_err(run_err)?,
+                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape)
+                    .map_err(run_err)?,
             ),
             KvDtype::F16 => KvView::F16(
-                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape).map_err(run_err)?,
+                TensorRefMut::from_raw(MemoryInfo::default(), ptr.cast(), shape)
+                    .map_err(run_err)?,
             ),
         })
     }
-}
-
-fn bind_kv(
-    binding: &mut ort::session::IoBinding,
-    past: &str,
-    present: &str,
-    input: KvView<'_>,
-    output: KvView<'_>,
-) -> Result<(), DecoderError> {
-    match (input, output) {
-        (KvView::F32(i), KvView::F32(o)) => {
-            binding.bind_input(past, &i).map_err(run_err)?;
-            binding.bind_output(present, o).map_err(run_err)?;
-        }
-        (KvView::F16(i), KvView::F16(o)) => {
-            binding.bind_input(past, &i).map_err(run_err)?;
-            binding.bind_output(present, o).map_err(run_err)?;
-        }
-        _ => unreachable!("input and output views share a dtype"),
-    }
-    Ok(())
 }
 
 /// Reads the decoder conventions off the session's inputs and outputs.
@@ -292,7 +366,13 @@ fn discover(session: &Session) -> Result<DecoderIo, String> {
         return Err("it has no `past_key_values.0.key` input (a decoder with a KV cache)".into());
     };
     let layers = (0..)
-        .take_while(|l| has_in(&past_name.replace("{}", &l.to_string()).replace("{kv}", "key")))
+        .take_while(|l| {
+            has_in(
+                &past_name
+                    .replace("{}", &l.to_string())
+                    .replace("{kv}", "key"),
+            )
+        })
         .count();
     let first = inputs
         .iter()
@@ -305,7 +385,11 @@ fn discover(session: &Session) -> Result<DecoderIo, String> {
     let dtype = match dtype {
         TensorElementType::Float32 => KvDtype::F32,
         TensorElementType::Float16 => KvDtype::F16,
-        other => return Err(format!("its cache element type {other:?} is not float32 or float16")),
+        other => {
+            return Err(format!(
+                "its cache element type {other:?} is not float32 or float16"
+            ));
+        }
     };
     if shape.len() != 4 || shape[1] <= 0 || shape[3] <= 0 {
         return Err(format!(
@@ -321,7 +405,9 @@ fn discover(session: &Session) -> Result<DecoderIo, String> {
         _ => return Err("`logits` is not a tensor".into()),
     };
     if lshape.len() != 3 || lshape[2] <= 0 {
-        return Err(format!("`logits` shape {lshape:?} is not [batch, sequence, vocab]"));
+        return Err(format!(
+            "`logits` shape {lshape:?} is not [batch, sequence, vocab]"
+        ));
     }
     Ok(DecoderIo {
         kv: KvShape {
@@ -354,13 +440,18 @@ pub fn plain_prefill_seconds(
     let t = |e: ort::Error| run_err(e);
     inputs.push((
         "input_ids".into(),
-        Tensor::from_array(([1usize, n], ids.iter().map(|&i| i as i64).collect::<Vec<_>>()))
-            .map_err(t)?
-            .into_dyn(),
+        Tensor::from_array((
+            [1usize, n],
+            ids.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+        ))
+        .map_err(t)?
+        .into_dyn(),
     ));
     inputs.push((
         "attention_mask".into(),
-        Tensor::from_array(([1usize, n], vec![1i64; n])).map_err(t)?.into_dyn(),
+        Tensor::from_array(([1usize, n], vec![1i64; n]))
+            .map_err(t)?
+            .into_dyn(),
     ));
     if io.position_ids {
         inputs.push((
@@ -373,15 +464,22 @@ pub fn plain_prefill_seconds(
     if io.use_cache_branch {
         inputs.push((
             "use_cache_branch".into(),
-            Tensor::from_array(([1usize], vec![false])).map_err(t)?.into_dyn(),
+            Tensor::from_array(([1usize], vec![false]))
+                .map_err(t)?
+                .into_dyn(),
         ));
     }
     let shape = [1usize, io.kv.kv_heads, 0, io.kv.head_dim];
     for layer in 0..io.kv.layers {
         for kv in ["key", "value"] {
-            let name = io.past_name.replace("{}", &layer.to_string()).replace("{kv}", kv);
+            let name = io
+                .past_name
+                .replace("{}", &layer.to_string())
+                .replace("{kv}", kv);
             let v = match io.kv.dtype {
-                KvDtype::F32 => Tensor::from_array((shape, Vec::<f32>::new())).map_err(t)?.into_dyn(),
+                KvDtype::F32 => Tensor::from_array((shape, Vec::<f32>::new()))
+                    .map_err(t)?
+                    .into_dyn(),
                 KvDtype::F16 => Tensor::from_array((shape, Vec::<half::f16>::new()))
                     .map_err(t)?
                     .into_dyn(),

@@ -106,7 +106,9 @@ pub struct Completion {
 #[derive(Debug, Error, Clone)]
 pub enum EngineError {
     /// The prompt plus its output budget exceeds the slot size.
-    #[error("prompt of {prompt} tokens plus {max_new} new tokens exceeds the context of {context} tokens")]
+    #[error(
+        "prompt of {prompt} tokens plus {max_new} new tokens exceeds the context of {context} tokens"
+    )]
     TooLong {
         /// Prompt tokens.
         prompt: usize,

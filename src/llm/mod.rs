@@ -5,8 +5,11 @@
 //! caches; requests (token ids or chat messages plus stopping rules) flow in, completions with
 //! their timings flow out.
 
+pub mod chat;
 pub mod decoder;
 pub mod engine;
 pub mod kv;
+pub mod model;
 pub mod runtime;
 pub mod sample;
+pub mod tokenizer;

@@ -17,7 +17,7 @@ use super::engine::{Engine, EngineConfig, StopVocab};
 use super::tokenizer::TextTokenizer;
 
 /// How to open a model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ModelSettings {
     /// Engine settings (parallel sequences, prefill piece, memory budget, context).
     pub engine: EngineConfig,
@@ -27,17 +27,6 @@ pub struct ModelSettings {
     pub ort_lib: Option<PathBuf>,
     /// Which `.onnx` of a folder with several (`--variant`).
     pub variant: Option<String>,
-}
-
-impl Default for ModelSettings {
-    fn default() -> Self {
-        ModelSettings {
-            engine: EngineConfig::default(),
-            threads: 0,
-            ort_lib: None,
-            variant: None,
-        }
-    }
 }
 
 /// An opened model.
@@ -58,11 +47,13 @@ impl Model {
             Some(p) => p.to_path_buf(),
             None => crate::setup::ensure_default_model()?,
         };
-        let onnx = crate::onnx::resolve_model_file(&path, settings.variant.as_deref())?;
+        let location = crate::onnx::resolve_model(&path, settings.variant.as_deref())
+            .map_err(crate::onnx::InspectError::single)?;
+        let onnx = location.onnx;
         let report = crate::onnx::preflight(&onnx)?;
-        let dir = onnx.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = location.root;
         let tokenizer = Arc::new(
-            TextTokenizer::from_dir(&dir)
+            TextTokenizer::load(&dir)
                 .with_context(|| format!("loading the tokenizer of {}", dir.display()))?,
         );
         let decoder = Decoder::load(
@@ -130,21 +121,32 @@ impl Model {
 /// End-of-sequence ids from the configs and the ids whose text contains a line break.
 fn stop_vocab(tokenizer: &TextTokenizer, vocab: usize) -> StopVocab {
     let newline = (0..vocab as u32)
-        .map(|id| tokenizer.decode(&[id], false).contains('\n'))
+        .map(|id| {
+            tokenizer
+                .decode(&[id], false)
+                .is_ok_and(|t| t.contains('\n'))
+        })
         .collect();
     StopVocab {
-        eos: tokenizer.eos_ids(),
+        eos: tokenizer.eos_ids().to_vec(),
         newline,
     }
 }
 
-/// `<folder name>-<12 hex digits>` from the graph file's bytes hash and the sizes of its
-/// neighbours (data files, tokenizer, configs).
+/// `<folder name>-<12 hex digits>` from a hash of the graph file (its first 16 MiB and its size)
+/// and the names and sizes of its neighbours (data files, tokenizer, configs).
 fn model_id(dir: &Path, onnx: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
     let mut h = Sha256::new();
-    let graph = std::fs::read(onnx).with_context(|| format!("reading {}", onnx.display()))?;
-    h.update(&graph);
-    let mut names: Vec<(String, u64)> = std::fs::read_dir(dir)
+    let file = std::fs::File::open(onnx).with_context(|| format!("reading {}", onnx.display()))?;
+    let len = file.metadata()?.len();
+    let mut head = Vec::new();
+    file.take(16 << 20)
+        .read_to_end(&mut head)
+        .with_context(|| format!("reading {}", onnx.display()))?;
+    h.update(&head);
+    h.update(len.to_le_bytes());
+    let mut names: Vec<(String, u64)> = std::fs::read_dir(onnx.parent().unwrap_or(dir))
         .with_context(|| format!("listing {}", dir.display()))?
         .flatten()
         .filter_map(|e| {

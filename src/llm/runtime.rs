@@ -318,6 +318,10 @@ pub const WHEEL_SPEC: &str = "onnxruntime==1.32.*";
 /// Fetches the onnxruntime wheel with pip into `<cache>/downloads` and extracts
 /// `onnxruntime/capi/libonnxruntime.so.*` into `<cache>/onnxruntime/`. Returns the library path.
 pub fn fetch_into_cache(cache: &Path) -> Result<PathBuf, RuntimeError> {
+    let _lock = crate::home::lock_cache(cache).map_err(|e| RuntimeError::Fetch(e.to_string()))?;
+    if let Some(found) = find_in_dir(&cache.join("onnxruntime")) {
+        return Ok(found);
+    }
     let downloads = cache.join("downloads");
     let wheel = crate::home::pip_download(WHEEL_SPEC, &downloads, "onnxruntime-")
         .map_err(|e| RuntimeError::Fetch(e.to_string()))?;

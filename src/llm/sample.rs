@@ -2,9 +2,10 @@
 //! cached), or temperature with nucleus (top-p) sampling from a seeded generator.
 
 /// How to pick tokens.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Sampling {
     /// Always the most likely token (ties go to the lowest id).
+    #[default]
     Greedy,
     /// Sample from the softmax at `temperature`, restricted to the smallest set of tokens whose
     /// probability reaches `top_p`, with a generator seeded by `seed`.
@@ -16,12 +17,6 @@ pub enum Sampling {
         /// Seed of the per-request generator.
         seed: u64,
     },
-}
-
-impl Default for Sampling {
-    fn default() -> Self {
-        Sampling::Greedy
-    }
 }
 
 /// Index of the largest value (the first one on ties); 0 for an empty slice.
@@ -72,9 +67,7 @@ impl Sampler {
         match self.mode {
             Sampling::Greedy => argmax(logits) as u32,
             Sampling::Random {
-                temperature,
-                top_p,
-                ..
+                temperature, top_p, ..
             } => {
                 if temperature <= 0.0 {
                     return argmax(logits) as u32;
@@ -138,7 +131,13 @@ mod tests {
             (0..50).map(|_| s.pick(&logits)).collect()
         };
         assert_eq!(a, b, "same seed, same tokens");
-        assert!(a.iter().all(|&t| t < 2), "tokens outside the nucleus were drawn: {a:?}");
-        assert!(a.contains(&0) && a.contains(&1), "both nucleus tokens appear: {a:?}");
+        assert!(
+            a.iter().all(|&t| t < 2),
+            "tokens outside the nucleus were drawn: {a:?}"
+        );
+        assert!(
+            a.contains(&0) && a.contains(&1),
+            "both nucleus tokens appear: {a:?}"
+        );
     }
 }

@@ -1,1 +1,42 @@
-//! pipeline (see DESIGN).
+//! The summarize pipeline: chunks in, one-line summaries out.
+//!
+//! The principal entry point is [`summarize`]: it takes [`SummarizeSettings`] (what to walk,
+//! where to write, the view, the budgets, the shard) and a [`Backend`] (a loaded model: chat
+//! template, tokenizer, engine), and returns a [`RunReport`]. Data flows one way: the tree is
+//! walked and cut into chunks ([`crate::source`]); each chunk is looked up in the [`Cache`] by a
+//! content-addressed key; the rest become prompts ([`prompt`], fitted to the token budget by the
+//! reduction ladder in [`reduce`]) that workers submit to the engine; answers are cleaned to one
+//! line ([`clean`]) and every [`SummaryRecord`] goes to the [`SummarySink`]s: `summaries.jsonl`,
+//! `SUMMARY.md` and `run.json` (see [`sink`]). [`merge()`] joins the outputs of `--shard` runs.
+//!
+//! Nothing is lost: each computed summary is appended to the cache and to `summaries.jsonl` and
+//! flushed as it finishes, so a killed run resumes where it stopped, and a chunk that fails is
+//! recorded with its error while the run goes on.
+
+pub mod backend;
+pub mod cache;
+pub mod clean;
+pub mod error;
+pub mod merge;
+pub mod progress;
+pub mod prompt;
+pub mod record;
+pub mod reduce;
+pub mod report;
+pub mod run;
+pub mod settings;
+pub mod shard;
+pub mod sink;
+
+pub use backend::{Backend, Ticket};
+pub use cache::{Cache, CacheEntry, KeySettings, cache_key};
+pub use clean::{Reject, accept, clean};
+pub use error::PipelineError;
+pub use merge::{MergeError, merge, missing_shards};
+pub use prompt::PROMPT_VERSION;
+pub use record::{Reduction, SummaryRecord};
+pub use report::{RunReport, Times, Totals};
+pub use run::{summarize, summarize_into};
+pub use settings::{ProgressMode, SummarizeSettings};
+pub use shard::Shard;
+pub use sink::SummarySink;

@@ -1,0 +1,258 @@
+//! Joining the outputs of shard runs (`isg merge DIR... --out DIR`).
+//!
+//! Each input folder holds a `run.json` and a `summaries.jsonl` from `isg summarize --shard K/N`.
+//! All inputs must come from the same model and prompt version and cover distinct shards of the
+//! same partition (`N`); no chunk may appear twice. The result is one `summaries.jsonl` in source
+//! order, a `SUMMARY.md`, and a `run.json` whose counts, tokens and stage times are summed over
+//! the shards, whose wall time and peak memory are the largest of any shard, and whose skips are
+//! the union of the shards' skips.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::error::PipelineError;
+use super::record::{SummaryRecord, sort_source_order};
+use super::report::{RunReport, Times, Totals};
+use super::shard::Shard;
+use super::sink::{RUN_FILE, SUMMARIES_FILE, read_records, read_report, standard_sinks};
+
+/// Why shard outputs cannot be joined.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// No input folders.
+    #[error("nothing to merge: name at least one output folder of `isg summarize`")]
+    NoInputs,
+    /// Two inputs were made by different models.
+    #[error(
+        "{a} was made by model {a_model:?} but {b} by {b_model:?}; merge only outputs of the same model"
+    )]
+    DifferentModels {
+        /// First folder.
+        a: String,
+        /// Its model.
+        a_model: String,
+        /// Other folder.
+        b: String,
+        /// Its model.
+        b_model: String,
+    },
+    /// Two inputs used different prompt versions.
+    #[error(
+        "{a} used prompt version {a_version} but {b} used {b_version}; rerun the older shard with this isg"
+    )]
+    DifferentPrompts {
+        /// First folder.
+        a: String,
+        /// Its version.
+        a_version: String,
+        /// Other folder.
+        b: String,
+        /// Its version.
+        b_version: String,
+    },
+    /// Inputs come from different partitions (`--shard K/N` with different `N`).
+    #[error(
+        "{a} is shard {a_shard} but {b} is shard {b_shard}; shards of one tree share the same N"
+    )]
+    DifferentPartitions {
+        /// First folder.
+        a: String,
+        /// Its shard.
+        a_shard: String,
+        /// Other folder.
+        b: String,
+        /// Its shard.
+        b_shard: String,
+    },
+    /// The same shard appears in two inputs.
+    #[error("{a} and {b} both hold shard {shard}; name each shard's folder once")]
+    SameShard {
+        /// The shard.
+        shard: String,
+        /// First folder.
+        a: String,
+        /// Other folder.
+        b: String,
+    },
+    /// A chunk appears in two inputs.
+    #[error("{path}:{line} appears in both {a} and {b}; the inputs overlap")]
+    Overlap {
+        /// The chunk's file.
+        path: String,
+        /// Its first line.
+        line: usize,
+        /// First folder.
+        a: String,
+        /// Other folder.
+        b: String,
+    },
+}
+
+/// Merges the shard outputs in `inputs` into `out_dir`, writing the standard outputs, and
+/// returns the merged report.
+pub fn merge(inputs: &[PathBuf], out_dir: &Path) -> Result<RunReport, PipelineError> {
+    let mut loaded = Vec::new();
+    for dir in inputs {
+        let report = read_report(&dir.join(RUN_FILE))?;
+        let records = read_records(&dir.join(SUMMARIES_FILE))?;
+        loaded.push((dir.display().to_string(), report, records));
+    }
+    let (report, records) = merge_loaded(loaded)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| PipelineError::io("creating", out_dir, e))?;
+    for mut sink in standard_sinks(out_dir) {
+        sink.begin(&[])?;
+        sink.finish(&records, &report)?;
+    }
+    Ok(report)
+}
+
+/// Merges loaded outputs: `(folder name, report, records)` per shard.
+pub fn merge_loaded(
+    inputs: Vec<(String, RunReport, Vec<SummaryRecord>)>,
+) -> Result<(RunReport, Vec<SummaryRecord>), MergeError> {
+    let Some((first_dir, first, _)) = inputs.first() else {
+        return Err(MergeError::NoInputs);
+    };
+    let (first_dir, first) = (first_dir.clone(), first.clone());
+    let mut shard_owner: BTreeMap<(u32, u32), String> = BTreeMap::new();
+    for (dir, r, _) in &inputs {
+        if r.model != first.model {
+            return Err(MergeError::DifferentModels {
+                a: first_dir,
+                a_model: first.model,
+                b: dir.clone(),
+                b_model: r.model.clone(),
+            });
+        }
+        if r.prompt_version != first.prompt_version {
+            return Err(MergeError::DifferentPrompts {
+                a: first_dir,
+                a_version: first.prompt_version,
+                b: dir.clone(),
+                b_version: r.prompt_version.clone(),
+            });
+        }
+        for s in &r.shards {
+            if let Some(f) = first.shards.first()
+                && f.count != s.count
+            {
+                return Err(MergeError::DifferentPartitions {
+                    a: first_dir,
+                    a_shard: f.to_string(),
+                    b: dir.clone(),
+                    b_shard: s.to_string(),
+                });
+            }
+            if let Some(other) = shard_owner.insert((s.index, s.count), dir.clone()) {
+                return Err(MergeError::SameShard {
+                    shard: s.to_string(),
+                    a: other,
+                    b: dir.clone(),
+                });
+            }
+        }
+    }
+
+    let mut owner: BTreeMap<(String, usize), String> = BTreeMap::new();
+    let mut records = Vec::new();
+    let mut skipped = BTreeMap::new();
+    let (mut prefill_tokens, mut decode_tokens) = (0u64, 0u64);
+    let mut totals = Totals::default();
+    let mut times = Times::default();
+    let mut merged_from = Vec::new();
+    for (dir, r, recs) in inputs {
+        for rec in &recs {
+            if let Some(a) = owner.insert((rec.path.clone(), rec.start_line), dir.clone()) {
+                return Err(MergeError::Overlap {
+                    path: rec.path.clone(),
+                    line: rec.start_line,
+                    a,
+                    b: dir,
+                });
+            }
+        }
+        records.extend(recs);
+        for s in r.skipped {
+            skipped.insert(
+                (
+                    s.path.clone(),
+                    serde_json::to_string(&s).unwrap_or_default(),
+                ),
+                s,
+            );
+        }
+        add_totals(&mut totals, &r.totals);
+        let engine_count = |name: &str| r.engine.get(name).and_then(|v| v.as_u64()).unwrap_or(0);
+        prefill_tokens += engine_count("prefill_tokens");
+        decode_tokens += engine_count("decode_tokens");
+        add_times(&mut times, &r.times);
+        merged_from.push(dir);
+    }
+    totals.chunks_per_min = totals.computed as f64 * 60.0 / totals.wall_seconds.max(1e-9);
+    totals.prefill_tok_s = if times.prefill > 0.0 {
+        prefill_tokens as f64 / times.prefill
+    } else {
+        0.0
+    };
+    totals.decode_tok_s = if times.decode > 0.0 {
+        decode_tokens as f64 / times.decode
+    } else {
+        0.0
+    };
+    sort_source_order(&mut records);
+    let mut shards: Vec<Shard> = shard_owner
+        .keys()
+        .map(|&(index, count)| Shard { index, count })
+        .collect();
+    shards.sort_by_key(|s| s.index);
+    let report = RunReport {
+        isg_version: env!("CARGO_PKG_VERSION").to_string(),
+        model: first.model,
+        prompt_version: first.prompt_version,
+        root: first.root,
+        shards,
+        settings: first.settings,
+        totals,
+        times,
+        engine: serde_json::Value::Null,
+        cache: serde_json::Value::Null,
+        skipped: skipped.into_values().collect(),
+        merged_from,
+    };
+    Ok((report, records))
+}
+
+/// The shards of the partition that `shards` does not cover (empty when none are missing).
+pub fn missing_shards(shards: &[Shard]) -> Vec<Shard> {
+    let Some(count) = shards.first().map(|s| s.count) else {
+        return Vec::new();
+    };
+    (1..=count)
+        .map(|index| Shard { index, count })
+        .filter(|s| !shards.contains(s))
+        .collect()
+}
+
+fn add_totals(sum: &mut Totals, t: &Totals) {
+    sum.files += t.files;
+    sum.chunks += t.chunks;
+    sum.cached += t.cached;
+    sum.computed += t.computed;
+    sum.failed += t.failed;
+    sum.rejected += t.rejected;
+    sum.reduced += t.reduced;
+    sum.elided += t.elided;
+    sum.prompt_tokens += t.prompt_tokens;
+    sum.generated_tokens += t.generated_tokens;
+    sum.wall_seconds = sum.wall_seconds.max(t.wall_seconds);
+    sum.peak_rss_bytes = sum.peak_rss_bytes.max(t.peak_rss_bytes);
+}
+
+fn add_times(sum: &mut Times, t: &Times) {
+    sum.walk += t.walk;
+    sum.chunk += t.chunk;
+    sum.tokenize += t.tokenize;
+    sum.prefill += t.prefill;
+    sum.decode += t.decode;
+    sum.write += t.write;
+}

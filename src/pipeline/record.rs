@@ -1,0 +1,101 @@
+//! The record written for every chunk, one JSON object per line of `summaries.jsonl`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::source::Chunk;
+
+/// How much a prompt had to be shortened to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reduction {
+    /// The requested view fit.
+    #[default]
+    None,
+    /// A smaller view of the ladder was sent (the record's `view` says which).
+    View,
+    /// Even the smallest view did not fit: it was cut, with an `…elided N lines…` marker.
+    Elided,
+}
+
+/// One chunk's summary and how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRecord {
+    /// The file, relative to the walked root, `/` separators.
+    pub path: String,
+    /// First line, 1-based.
+    pub start_line: usize,
+    /// Last line, 1-based, inclusive.
+    pub end_line: usize,
+    /// The file's language (`rust`, `python`, ...).
+    pub language: String,
+    /// Names of the items defined in the chunk.
+    pub symbols: Vec<String>,
+    /// The one-line summary (empty when the chunk failed or the answer was rejected).
+    pub summary: String,
+    /// SHA-256 of the chunk text, lowercase hex.
+    pub hash: String,
+    /// The model's identity.
+    pub model: String,
+    /// Prompt tokens sent.
+    pub prompt_tokens: usize,
+    /// Tokens generated.
+    pub generated_tokens: usize,
+    /// Milliseconds from submission to completion (queue, prefill and decode).
+    pub ms: f64,
+    /// The view the model read (`code`, `interface`, `names`, ...).
+    pub view: String,
+    /// Whether and how the prompt was shortened to fit.
+    pub reduction: Reduction,
+    /// Lines cut from the view when `reduction` is `elided`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elided_lines: Option<usize>,
+    /// True when the summary came from the cache rather than from this run.
+    #[serde(default)]
+    pub cached: bool,
+    /// Why the model's answer was not accepted as a summary (`empty`, `code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+    /// The error of a chunk that could not be summarized (after one retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl SummaryRecord {
+    /// A record for `chunk` with everything but the location left empty.
+    pub fn for_chunk(chunk: &Chunk, model: &str) -> SummaryRecord {
+        SummaryRecord {
+            path: chunk.path.clone(),
+            start_line: chunk.start_line,
+            end_line: chunk.end_line,
+            language: chunk.language.name().to_string(),
+            symbols: chunk.symbols.clone(),
+            summary: String::new(),
+            hash: chunk.hash.clone(),
+            model: model.to_string(),
+            prompt_tokens: 0,
+            generated_tokens: 0,
+            ms: 0.0,
+            view: String::new(),
+            reduction: Reduction::None,
+            elided_lines: None,
+            cached: false,
+            rejected: None,
+            error: None,
+        }
+    }
+
+    /// Whether the chunk failed.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The key records are ordered by: path, then first line (source order).
+    pub fn order_key(&self) -> (&str, usize, usize) {
+        (&self.path, self.start_line, self.end_line)
+    }
+}
+
+/// Sorts records in source order: by path, then line.
+pub fn sort_source_order(records: &mut [SummaryRecord]) {
+    records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+}

@@ -1,0 +1,176 @@
+//! Fitting a chunk's prompt into the token budget by the reduction ladder.
+//!
+//! The requested view is tried first, then each smaller view of
+//! [`View::reduced`](crate::source::View::reduced) (any code view → interface → names). When
+//! even names do not fit, the interface view (or the names, if those were asked for) is cut to
+//! its first lines with an explicit `…elided N lines…` marker, keeping as many lines as fit.
+//! Nothing is cut silently: [`Fitted`] says which view was sent and how it was shortened.
+
+use super::prompt::PromptTemplate;
+use super::record::Reduction;
+use crate::source::{Chunk, View, view};
+
+/// A chunk's per-chunk prompt ids and how they were obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fitted {
+    /// Token ids of the chunk's part of the prompt and the template's tail.
+    pub ids: Vec<u32>,
+    /// The view sent.
+    pub view: View,
+    /// Whether and how the prompt was shortened.
+    pub reduction: Reduction,
+    /// Lines cut when `reduction` is [`Reduction::Elided`].
+    pub elided_lines: Option<usize>,
+}
+
+/// Why a chunk's prompt cannot be made to fit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FitError {
+    /// The tokenizer failed.
+    #[error("tokenizing the prompt: {0}")]
+    Tokenize(String),
+    /// Even the path, the item names and the elision marker exceed the budget.
+    #[error(
+        "the chunk's context alone needs {need} tokens, over the budget of {budget}; raise --max-prompt-tokens"
+    )]
+    TooLong {
+        /// Tokens of the smallest prompt.
+        need: usize,
+        /// Tokens allowed for the chunk's part.
+        budget: usize,
+    },
+}
+
+/// The marker that replaces cut lines.
+pub fn elision_marker(lines: usize) -> String {
+    format!("…elided {lines} lines…")
+}
+
+/// Fits `chunk` into `budget` tokens (the per-chunk part only; the shared head is not counted
+/// here), starting from `requested`.
+pub fn fit(
+    chunk: &Chunk,
+    requested: View,
+    template: &PromptTemplate,
+    budget: usize,
+    encode: &dyn Fn(&str) -> Result<Vec<u32>, String>,
+) -> Result<Fitted, FitError> {
+    let tokens = |text: &str| encode(&template.suffix(chunk, text)).map_err(FitError::Tokenize);
+    for (step, v) in requested.ladder_from().into_iter().enumerate() {
+        let ids = tokens(&view(chunk, v))?;
+        if ids.len() <= budget {
+            let reduction = if step == 0 {
+                Reduction::None
+            } else {
+                Reduction::View
+            };
+            return Ok(Fitted {
+                ids,
+                view: v,
+                reduction,
+                elided_lines: None,
+            });
+        }
+    }
+    let cut_view = if requested == View::Names {
+        View::Names
+    } else {
+        View::Interface
+    };
+    let text = view(chunk, cut_view);
+    let lines: Vec<&str> = text.lines().collect();
+    let with = |keep: usize| {
+        let mut t = lines[..keep].join("\n");
+        if !t.is_empty() {
+            t.push('\n');
+        }
+        t.push_str(&elision_marker(lines.len() - keep));
+        t
+    };
+    // Largest `keep` that fits: fitting is monotone in the number of lines kept.
+    let smallest = tokens(&with(0))?;
+    if smallest.len() > budget {
+        return Err(FitError::TooLong {
+            need: smallest.len(),
+            budget,
+        });
+    }
+    let (mut lo, mut hi, mut best) = (0usize, lines.len(), smallest);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let ids = tokens(&with(mid))?;
+        if ids.len() <= budget {
+            lo = mid;
+            best = ids;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(Fitted {
+        ids: best,
+        view: cut_view,
+        reduction: Reduction::Elided,
+        elided_lines: Some(lines.len() - lo),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Comments, Language, SourceFile, chunk_file};
+
+    /// Counts whitespace-separated words as tokens: enough to exercise the budget logic.
+    fn words(text: &str) -> Result<Vec<u32>, String> {
+        Ok(text.split_whitespace().map(|_| 0).collect())
+    }
+
+    fn template() -> PromptTemplate {
+        PromptTemplate {
+            head: "<head>".into(),
+            tail: "\n<end>".into(),
+        }
+    }
+
+    fn chunk() -> Chunk {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/pipeline/cache.rs"
+        ))
+        .unwrap();
+        let file = SourceFile::from_text("src/pipeline/cache.rs", Language::Rust, text);
+        chunk_file(&file, 10_000).remove(0)
+    }
+
+    #[test]
+    fn goes_down_the_ladder() {
+        let c = chunk();
+        let code = View::Code(Comments::DocFirstLine);
+        let t = template();
+        let size = |v: View| words(&t.suffix(&c, &view(&c, v))).unwrap().len();
+        let (full, iface, names) = (size(code), size(View::Interface), size(View::Names));
+        assert!(full > iface && iface > names, "{full} {iface} {names}");
+
+        let f = fit(&c, code, &t, full, &words).unwrap();
+        assert_eq!((f.view, f.reduction), (code, Reduction::None));
+        let f = fit(&c, code, &t, full - 1, &words).unwrap();
+        assert_eq!((f.view, f.reduction), (View::Interface, Reduction::View));
+        let f = fit(&c, code, &t, iface - 1, &words).unwrap();
+        assert_eq!((f.view, f.reduction), (View::Names, Reduction::View));
+
+        let f = fit(&c, code, &t, names - 1, &words).unwrap();
+        assert_eq!((f.view, f.reduction), (View::Interface, Reduction::Elided));
+        assert!(f.ids.len() < names);
+        let elided = f.elided_lines.unwrap();
+        let total = view(&c, View::Interface).lines().count();
+        assert!(elided > 0 && elided <= total, "{elided} of {total}");
+    }
+
+    #[test]
+    fn refuses_when_nothing_fits() {
+        let c = chunk();
+        assert!(matches!(
+            fit(&c, View::Interface, &template(), 3, &words),
+            Err(FitError::TooLong { .. })
+        ));
+    }
+}

@@ -1,0 +1,447 @@
+//! The summarize run: walk → chunks → cache lookup → prompts → engine → summaries → sinks.
+//!
+//! The main thread walks, chunks, looks every chunk up in the cache and hands the known records
+//! to the sinks. Worker threads (`parallel` plus two, so the engine's queue never runs dry while
+//! a worker tokenizes) take the remaining chunks in source order, fit each prompt to the budget,
+//! submit it, wait for the completion (retrying a failed request once) and clean the answer. The
+//! main thread receives the outcomes in completion order, appends each to the cache (flushed)
+//! and to the sinks, and reports progress. At the end the sinks get every record in source order.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::backend::Backend;
+use super::cache::{Cache, CacheEntry, KeySettings, cache_key};
+use super::clean::{accept, clean};
+use super::error::PipelineError;
+use super::progress::Progress;
+use super::prompt::{PROMPT_VERSION, PromptTemplate, template_messages};
+use super::record::{Reduction, SummaryRecord};
+use super::reduce::fit;
+use super::report::{RunReport, Times, Totals, peak_rss_bytes};
+use super::settings::SummarizeSettings;
+use super::sink::{SummarySink, standard_sinks};
+use crate::llm::engine::{EngineStats, Request};
+use crate::llm::sample::Sampling;
+use crate::source::{Chunk, chunk_files, walk};
+
+/// Workers beyond `parallel`, so a request is always queued while others are being prepared.
+const EXTRA_WORKERS: usize = 2;
+
+/// Runs `settings` on `backend` and writes the standard outputs (`summaries.jsonl`,
+/// `SUMMARY.md`, `run.json`) to `settings.out_dir`.
+pub fn summarize(
+    backend: &dyn Backend,
+    settings: &SummarizeSettings,
+) -> Result<RunReport, PipelineError> {
+    let mut sinks = standard_sinks(&settings.out_dir);
+    summarize_into(backend, settings, &mut sinks)
+}
+
+/// Runs `settings` on `backend`, feeding `sinks`.
+pub fn summarize_into(
+    backend: &dyn Backend,
+    settings: &SummarizeSettings,
+    sinks: &mut [Box<dyn SummarySink>],
+) -> Result<RunReport, PipelineError> {
+    let start = Instant::now();
+    let mut times = Times::default();
+    let out = &settings.out_dir;
+    std::fs::create_dir_all(out).map_err(|e| PipelineError::io("creating", out, e))?;
+
+    let t = Instant::now();
+    let mut tree = walk(&settings.walk)?;
+    tree.files.retain(|f| settings.shard.contains(&f.path));
+    tree.skipped.retain(|s| settings.shard.contains(&s.path));
+    times.walk = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let chunks = chunk_files(&tree.files, settings.max_lines.max(1));
+    times.chunk = t.elapsed().as_secs_f64();
+
+    let model = backend.model_id();
+    let plan = Plan::new(backend, settings)?;
+    let key_settings = KeySettings {
+        model: model.clone(),
+        prompt_version: PROMPT_VERSION.to_string(),
+        view: settings.view,
+        max_prompt_tokens: plan.max_prompt_tokens,
+        max_new_tokens: settings.max_new_tokens,
+        sampling: "greedy".to_string(),
+    };
+
+    let t = Instant::now();
+    let mut cache = Cache::open(out)?;
+    let keys: Vec<String> = chunks.iter().map(|c| cache_key(c, &key_settings)).collect();
+    let mut slots: Vec<Option<SummaryRecord>> = chunks
+        .iter()
+        .zip(&keys)
+        .map(|(c, k)| cache.get(k).map(|e| cached_record(c, &model, e)))
+        .collect();
+    // Chunks to compute, one per distinct key, in source order.
+    let mut waiting: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut todo: Vec<usize> = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        if slot.is_none() {
+            let same = waiting.entry(keys[i].as_str()).or_default();
+            if same.is_empty() {
+                todo.push(i);
+            }
+            same.push(i);
+        }
+    }
+    let known: Vec<SummaryRecord> = slots.iter().flatten().cloned().collect();
+    for sink in sinks.iter_mut() {
+        sink.begin(&known)?;
+    }
+    times.write += t.elapsed().as_secs_f64();
+
+    let stats_before = backend.stats();
+    let mut progress = Progress::new(settings.progress, chunks.len() as u64, known.len() as u64);
+    let tokenize_us = AtomicU64::new(0);
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let workers = (settings.parallel.max(1) + EXTRA_WORKERS).min(todo.len());
+    let mut failure: Option<PipelineError> = None;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (plan, chunks, todo) = (&plan, &chunks, &todo);
+            let (next, stop, tokenize_us) = (&next, &stop, &tokenize_us);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = todo.get(n) else { break };
+                    let outcome = plan.run(backend, &chunks[i], tokenize_us);
+                    if tx.send((i, outcome)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut received = 0;
+        while received < todo.len() {
+            let (i, outcome) = match rx.recv_timeout(Duration::from_secs(1)) {
+                Ok(got) => got,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    progress.tick();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            received += 1;
+            let t = Instant::now();
+            let written = deliver(
+                i,
+                outcome,
+                &chunks,
+                &keys,
+                &model,
+                &waiting,
+                &mut slots,
+                &mut cache,
+                sinks,
+                &mut progress,
+            );
+            times.write += t.elapsed().as_secs_f64();
+            if let Err(e) = written {
+                stop.store(true, Ordering::Relaxed);
+                failure = Some(e);
+                break;
+            }
+        }
+    });
+    progress.finish();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+
+    let t = Instant::now();
+    let records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
+    let stats = stats_delta(&stats_before, &backend.stats());
+    times.tokenize = tokenize_us.load(Ordering::Relaxed) as f64 / 1e6;
+    times.prefill = stats.prefill_seconds;
+    times.decode = stats.decode_seconds;
+    let mut report = RunReport {
+        isg_version: env!("CARGO_PKG_VERSION").to_string(),
+        model,
+        prompt_version: PROMPT_VERSION.to_string(),
+        root: settings.walk.root.display().to_string(),
+        shards: vec![settings.shard],
+        settings: settings_json(settings, plan.max_prompt_tokens),
+        totals: totals(&records, tree.files.len(), &stats),
+        times,
+        engine: serde_json::to_value(&stats).unwrap_or_default(),
+        cache: serde_json::to_value(cache.load()).unwrap_or_default(),
+        skipped: tree.skipped,
+        merged_from: Vec::new(),
+    };
+    report.totals.wall_seconds = start.elapsed().as_secs_f64();
+    report.totals.chunks_per_min =
+        report.totals.computed as f64 * 60.0 / report.totals.wall_seconds.max(1e-9);
+    report.times.write += t.elapsed().as_secs_f64();
+    for sink in sinks.iter_mut() {
+        sink.finish(&records, &report)?;
+    }
+    Ok(report)
+}
+
+/// What a worker hands back for one chunk.
+enum Outcome {
+    /// The model answered (the answer may still be rejected).
+    Answered(CacheEntry),
+    /// The chunk could not be summarized, even on a second try.
+    Failed {
+        error: String,
+        view: String,
+        reduction: Reduction,
+    },
+}
+
+/// What every request of a run shares: the template, its tokenized head and the budgets.
+struct Plan<'a> {
+    settings: &'a SummarizeSettings,
+    template: PromptTemplate,
+    head: Vec<u32>,
+    max_prompt_tokens: usize,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        backend: &dyn Backend,
+        settings: &'a SummarizeSettings,
+    ) -> Result<Plan<'a>, PipelineError> {
+        let context = backend.context();
+        let room = context.saturating_sub(settings.max_new_tokens);
+        let max_prompt_tokens = settings.max_prompt_tokens.unwrap_or(room);
+        if max_prompt_tokens > room {
+            return Err(PipelineError::Settings(format!(
+                "--max-prompt-tokens {max_prompt_tokens} plus --max-new-tokens {} exceeds the model's \
+                 context of {context} tokens; lower one of them",
+                settings.max_new_tokens
+            )));
+        }
+        let rendered = backend
+            .render_chat(&template_messages())
+            .map_err(PipelineError::Prompt)?;
+        let template = PromptTemplate::from_rendered(&rendered)
+            .map_err(|e| PipelineError::Prompt(e.to_string()))?;
+        let head = backend
+            .encode_start(&template.head)
+            .map_err(PipelineError::Prompt)?;
+        if head.len() >= max_prompt_tokens {
+            return Err(PipelineError::Settings(format!(
+                "the fixed part of the prompt takes {} tokens, more than --max-prompt-tokens {max_prompt_tokens}",
+                head.len()
+            )));
+        }
+        Ok(Plan {
+            settings,
+            template,
+            head,
+            max_prompt_tokens,
+        })
+    }
+
+    /// Prompts, submits (retrying once) and cleans one chunk.
+    fn run(&self, backend: &dyn Backend, chunk: &Chunk, tokenize_us: &AtomicU64) -> Outcome {
+        let t = Instant::now();
+        let budget = self.max_prompt_tokens - self.head.len();
+        let encode = |s: &str| backend.encode(s);
+        let fitted = fit(chunk, self.settings.view, &self.template, budget, &encode);
+        tokenize_us.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+        let fitted = match fitted {
+            Ok(f) => f,
+            Err(e) => {
+                return Outcome::Failed {
+                    error: e.to_string(),
+                    view: self.settings.view.name().to_string(),
+                    reduction: Reduction::None,
+                };
+            }
+        };
+        let mut prompt = self.head.clone();
+        prompt.extend_from_slice(&fitted.ids);
+        let request = Request {
+            prompt,
+            max_new_tokens: self.settings.max_new_tokens,
+            stop_at_newline: true,
+            sampling: Sampling::Greedy,
+            shared_prefix: self.head.len(),
+            ignore_eos: false,
+        };
+        let started = Instant::now();
+        let completion = match (backend.submit(request.clone()))() {
+            Ok(c) => Ok(c),
+            Err(_) => (backend.submit(request))(),
+        };
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        let failed = |error: String| Outcome::Failed {
+            error,
+            view: fitted.view.name().to_string(),
+            reduction: fitted.reduction,
+        };
+        let completion = match completion {
+            Ok(c) => c,
+            Err(e) => return failed(e.to_string()),
+        };
+        let raw = match backend.decode(&completion.tokens) {
+            Ok(r) => r,
+            Err(e) => return failed(format!("decoding the answer: {e}")),
+        };
+        let (summary, rejected) = match accept(&clean(&raw)) {
+            Ok(s) => (s, None),
+            Err(r) => (String::new(), Some(r.name().to_string())),
+        };
+        Outcome::Answered(CacheEntry {
+            key: String::new(),
+            summary,
+            raw,
+            rejected,
+            prompt_tokens: completion.prompt_tokens,
+            generated_tokens: completion.tokens.len(),
+            ms,
+            view: fitted.view.name().to_string(),
+            reduction: fitted.reduction,
+            elided_lines: fitted.elided_lines,
+        })
+    }
+}
+
+/// Records one outcome: cache first (so it is never computed again), then the sinks, for every
+/// chunk that shares its key.
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    i: usize,
+    outcome: Outcome,
+    chunks: &[Chunk],
+    keys: &[String],
+    model: &str,
+    waiting: &HashMap<&str, Vec<usize>>,
+    slots: &mut [Option<SummaryRecord>],
+    cache: &mut Cache,
+    sinks: &mut [Box<dyn SummarySink>],
+    progress: &mut Progress,
+) -> Result<(), PipelineError> {
+    let make: Box<dyn Fn(&Chunk) -> SummaryRecord> = match outcome {
+        Outcome::Answered(mut entry) => {
+            entry.key = keys[i].clone();
+            cache.append(entry.clone())?;
+            Box::new(move |c| {
+                let mut r = cached_record(c, model, &entry);
+                r.cached = false;
+                r
+            })
+        }
+        Outcome::Failed {
+            error,
+            view,
+            reduction,
+        } => {
+            progress.println(&format!(
+                "isg: {}:{}-{} failed: {error}",
+                chunks[i].path, chunks[i].start_line, chunks[i].end_line
+            ));
+            Box::new(move |c| {
+                let mut r = SummaryRecord::for_chunk(c, model);
+                r.error = Some(error.clone());
+                r.view = view.clone();
+                r.reduction = reduction;
+                r
+            })
+        }
+    };
+    let same = waiting.get(keys[i].as_str()).map_or(&[][..], Vec::as_slice);
+    for &j in same {
+        let record = make(&chunks[j]);
+        for sink in sinks.iter_mut() {
+            sink.record(&record)?;
+        }
+        progress.advance((record.prompt_tokens + record.generated_tokens) as u64);
+        slots[j] = Some(record);
+    }
+    Ok(())
+}
+
+/// The record of `chunk` from a cache entry.
+fn cached_record(chunk: &Chunk, model: &str, e: &CacheEntry) -> SummaryRecord {
+    let mut r = SummaryRecord::for_chunk(chunk, model);
+    r.summary = e.summary.clone();
+    r.prompt_tokens = e.prompt_tokens;
+    r.generated_tokens = e.generated_tokens;
+    r.ms = e.ms;
+    r.view = e.view.clone();
+    r.reduction = e.reduction;
+    r.elided_lines = e.elided_lines;
+    r.rejected = e.rejected.clone();
+    r.cached = true;
+    r
+}
+
+/// The engine's work between two snapshots.
+fn stats_delta(before: &EngineStats, after: &EngineStats) -> EngineStats {
+    EngineStats {
+        prefill_tokens: after.prefill_tokens - before.prefill_tokens.min(after.prefill_tokens),
+        prefill_seconds: (after.prefill_seconds - before.prefill_seconds).max(0.0),
+        decode_tokens: after.decode_tokens - before.decode_tokens.min(after.decode_tokens),
+        decode_seconds: (after.decode_seconds - before.decode_seconds).max(0.0),
+        decode_steps: after.decode_steps - before.decode_steps.min(after.decode_steps),
+        peak_in_flight: after.peak_in_flight,
+        reused_prefix_tokens: after.reused_prefix_tokens
+            - before.reused_prefix_tokens.min(after.reused_prefix_tokens),
+    }
+}
+
+/// Counts over the final records.
+fn totals(records: &[SummaryRecord], files: usize, stats: &EngineStats) -> Totals {
+    let computed: Vec<&SummaryRecord> = records
+        .iter()
+        .filter(|r| !r.cached && !r.failed())
+        .collect();
+    Totals {
+        files,
+        chunks: records.len(),
+        cached: records.iter().filter(|r| r.cached).count(),
+        computed: computed.len(),
+        failed: records.iter().filter(|r| r.failed()).count(),
+        rejected: records.iter().filter(|r| r.rejected.is_some()).count(),
+        reduced: records
+            .iter()
+            .filter(|r| r.reduction == Reduction::View)
+            .count(),
+        elided: records
+            .iter()
+            .filter(|r| r.reduction == Reduction::Elided)
+            .count(),
+        prompt_tokens: computed.iter().map(|r| r.prompt_tokens as u64).sum(),
+        generated_tokens: computed.iter().map(|r| r.generated_tokens as u64).sum(),
+        wall_seconds: 0.0,
+        chunks_per_min: 0.0,
+        prefill_tok_s: rate(stats.prefill_tokens, stats.prefill_seconds),
+        decode_tok_s: rate(stats.decode_tokens, stats.decode_seconds),
+        peak_rss_bytes: peak_rss_bytes(),
+    }
+}
+
+/// Tokens per second, 0 when nothing ran.
+fn rate(tokens: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        tokens as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+/// The settings as `run.json` shows them, with the prompt budget resolved.
+fn settings_json(settings: &SummarizeSettings, max_prompt_tokens: usize) -> serde_json::Value {
+    let mut v = serde_json::to_value(settings).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        map.insert("max_prompt_tokens".into(), max_prompt_tokens.into());
+        map.insert("sampling".into(), "greedy".into());
+    }
+    v
+}

@@ -1,0 +1,74 @@
+//! What a summarize run is asked to do: plain settings, filled in by the command line or by a
+//! program that uses the library.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::shard::Shard;
+use crate::source::{Comments, DEFAULT_MAX_LINES, View, WalkSettings};
+
+/// The default view a model reads of each chunk.
+pub const DEFAULT_VIEW: View = View::Code(Comments::DocFirstLine);
+
+/// The default cap on generated tokens: one line of summary needs far fewer.
+pub const DEFAULT_MAX_NEW_TOKENS: usize = 48;
+
+/// The default number of requests kept in flight.
+pub const DEFAULT_PARALLEL: usize = 20;
+
+/// The name of the output folder when none is given.
+pub const DEFAULT_OUT_DIR: &str = "isg-out";
+
+/// How progress is reported on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressMode {
+    /// A progress bar on a terminal, plain lines every few seconds otherwise.
+    #[default]
+    Auto,
+    /// Plain lines every few seconds, even on a terminal.
+    Plain,
+    /// Nothing.
+    Quiet,
+}
+
+/// Settings of one `summarize` run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummarizeSettings {
+    /// What to walk and which files to keep.
+    pub walk: WalkSettings,
+    /// Where outputs and the cache go.
+    pub out_dir: PathBuf,
+    /// Longest chunk in lines.
+    pub max_lines: usize,
+    /// The view the model reads first; smaller views follow when a prompt does not fit.
+    pub view: View,
+    /// Longest prompt in tokens; `None` means the engine's context minus `max_new_tokens`.
+    pub max_prompt_tokens: Option<usize>,
+    /// Cap on generated tokens per chunk.
+    pub max_new_tokens: usize,
+    /// Requests kept in flight at once.
+    pub parallel: usize,
+    /// The part of the tree this run covers.
+    pub shard: Shard,
+    /// How progress is shown.
+    pub progress: ProgressMode,
+}
+
+impl SummarizeSettings {
+    /// The defaults for a root.
+    pub fn new(root: impl Into<PathBuf>) -> SummarizeSettings {
+        SummarizeSettings {
+            walk: WalkSettings::new(root),
+            out_dir: PathBuf::from(DEFAULT_OUT_DIR),
+            max_lines: DEFAULT_MAX_LINES,
+            view: DEFAULT_VIEW,
+            max_prompt_tokens: None,
+            max_new_tokens: DEFAULT_MAX_NEW_TOKENS,
+            parallel: DEFAULT_PARALLEL,
+            shard: Shard::ALL,
+            progress: ProgressMode::Auto,
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The generation engine on the real default model: batching does not change greedy outputs,
+//! chunked prefill equals one-piece prefill, a shared prefix gives the same result as computing
+//! it, stopping rules hold, admission errors are clear, and a fp16-KV / all-logits conversion runs.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use isg::llm::chat::ChatMessage;
+use isg::llm::engine::{EngineConfig, EngineError, Finish, Request};
+use isg::llm::model::{Model, ModelSettings};
+use isg::llm::sample::Sampling;
+
+fn default_model_dir() -> PathBuf {
+    isg::llm::runtime::for_tests();
+    isg::setup::ensure_default_model()
+        .unwrap_or_else(|e| panic!("the default model is required for this test: {e:#}"))
+}
+
+/// One engine with 20 streams and small prefill pieces, shared by the tests of this file.
+fn model() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let dir = default_model_dir();
+        let settings = ModelSettings {
+            engine: EngineConfig {
+                parallel: 20,
+                prefill_chunk: 48,
+                max_context: 1024,
+                ..EngineConfig::default()
+            },
+            ..ModelSettings::default()
+        };
+        Model::open(Some(&dir), &settings).expect("open the default model")
+    })
+}
+
+fn chat(model: &Model, text: &str) -> Vec<u32> {
+    model
+        .tokenizer()
+        .encode_chat(&[ChatMessage::user(text)])
+        .expect("chat template")
+}
+
+fn greedy(prompt: Vec<u32>, max_new: usize) -> Request {
+    Request {
+        prompt,
+        max_new_tokens: max_new,
+        stop_at_newline: false,
+        sampling: Sampling::Greedy,
+        shared_prefix: 0,
+        ignore_eos: false,
+    }
+}
+
+const SOURCES: [&str; 4] = [
+    "fn add(a: i32, b: i32) -> i32 { a + b }",
+    "pub struct Counter { n: u64 }\nimpl Counter { pub fn bump(&mut self) { self.n += 1; } }",
+    "async fn fetch(url: &str) -> Result<String, Error> { let r = client.get(url).send().await?; r.text().await }",
+    "fn is_even(x: u32) -> bool { x % 2 == 0 }",
+];
+
+#[test]
+fn the_add_prompt_is_answered_with_a_sentence_about_adding() {
+    let m = model();
+    let out = m
+        .engine()
+        .generate(greedy(
+            chat(
+                m,
+                "Summarize in one line what this Rust function does:\n\nfn add(a: i32, b: i32) -> i32 { a + b }",
+            ),
+            40,
+        ))
+        .unwrap();
+    let text = m.tokenizer().decode(&out.tokens, true).unwrap();
+    assert!(text.to_lowercase().contains("add"), "answer: {text}");
+    assert_eq!(out.finish, Finish::Eos, "answer: {text}");
+}
+
+#[test]
+fn greedy_output_is_the_same_alone_and_among_nineteen_others() {
+    let m = model();
+    let prompts: Vec<Vec<u32>> = (0..20)
+        .map(|i| {
+            chat(
+                m,
+                &format!(
+                    "Summarize in one line what this Rust code does:\n\n{}",
+                    SOURCES[i % SOURCES.len()].repeat(1 + i % 3)
+                ),
+            )
+        })
+        .collect();
+    let alone: Vec<Vec<u32>> = prompts[..4]
+        .iter()
+        .map(|p| m.engine().generate(greedy(p.clone(), 24)).unwrap().tokens)
+        .collect();
+    let pending: Vec<_> = prompts
+        .iter()
+        .map(|p| m.engine().submit(greedy(p.clone(), 24)))
+        .collect();
+    let together: Vec<Vec<u32>> = pending
+        .into_iter()
+        .map(|p| p.wait().unwrap().tokens)
+        .collect();
+    for i in 0..4 {
+        assert_eq!(alone[i], together[i], "prompt {i} differs when batched");
+    }
+    assert!(
+        m.engine().stats().peak_in_flight >= 10,
+        "requests ran concurrently"
+    );
+}
+
+#[test]
+fn chunked_prefill_gives_the_same_tokens_as_one_piece() {
+    // The shared model prefills in pieces of 48 tokens; a second engine prefills in one piece.
+    let m = model();
+    let long = chat(
+        m,
+        &format!(
+            "Summarize in one line what this Rust code does:\n\n{}",
+            SOURCES.join("\n\n")
+        ),
+    );
+    assert!(long.len() > 100, "prompt spans several pieces");
+    let pieces = m.engine().generate(greedy(long.clone(), 20)).unwrap();
+    let whole_model = Model::open(
+        Some(&default_model_dir()),
+        &ModelSettings {
+            engine: EngineConfig {
+                parallel: 1,
+                prefill_chunk: 4096,
+                max_context: 1024,
+                ..EngineConfig::default()
+            },
+            ..ModelSettings::default()
+        },
+    )
+    .unwrap();
+    let whole = whole_model.engine().generate(greedy(long, 20)).unwrap();
+    assert_eq!(pieces.tokens, whole.tokens);
+}
+
+#[test]
+fn a_shared_prefix_is_reused_and_changes_nothing() {
+    let m = model();
+    let prefix_msgs = [ChatMessage::system(
+        "You write one-line summaries of source code. Answer with one plain sentence.",
+    )];
+    let a = chat_parts(m, &prefix_msgs, SOURCES[0]);
+    let b = chat_parts(m, &prefix_msgs, SOURCES[3]);
+    let plain_a = m.engine().generate(greedy(a.0.clone(), 16)).unwrap();
+    let shared = |(ids, p): (Vec<u32>, usize)| Request {
+        shared_prefix: p,
+        ..greedy(ids, 16)
+    };
+    let before = m.engine().stats().reused_prefix_tokens;
+    let ra = m.engine().generate(shared(a.clone())).unwrap();
+    let rb = m.engine().generate(shared(b.clone())).unwrap();
+    assert_eq!(
+        plain_a.tokens, ra.tokens,
+        "reused prefix changed the output"
+    );
+    assert_eq!(ra.reused_prefix_tokens, a.1);
+    assert_eq!(rb.reused_prefix_tokens, b.1);
+    assert!(m.engine().stats().reused_prefix_tokens >= before + (a.1 + b.1) as u64);
+}
+
+fn chat_parts(m: &Model, prefix: &[ChatMessage], code: &str) -> (Vec<u32>, usize) {
+    let tok = m.tokenizer();
+    let p = tok.chat_prefix(prefix).unwrap();
+    let user = ChatMessage::user(format!(
+        "Summarize in one line what this Rust code does:\n\n{code}"
+    ));
+    let suffix = tok
+        .encode_chat_suffix(&p, std::slice::from_ref(&user))
+        .unwrap();
+    let mut msgs = prefix.to_vec();
+    msgs.push(user);
+    let mut ids = p.ids.clone();
+    ids.extend(suffix);
+    assert_eq!(ids, tok.encode_chat(&msgs).unwrap());
+    (ids, p.ids.len())
+}
+
+#[test]
+fn stops_at_newline_and_at_the_token_cap() {
+    let m = model();
+    let prompt = chat(m, "Write a numbered list of five fruits, one per line.");
+    let one_line = m
+        .engine()
+        .generate(Request {
+            stop_at_newline: true,
+            ..greedy(prompt.clone(), 60)
+        })
+        .unwrap();
+    let text = m.tokenizer().decode(&one_line.tokens, true).unwrap();
+    assert_eq!(one_line.finish, Finish::Newline, "text: {text:?}");
+    assert_eq!(text.trim().lines().count(), 1, "text: {text:?}");
+    let capped = m.engine().generate(greedy(prompt, 3)).unwrap();
+    assert_eq!(capped.tokens.len(), 3);
+    assert_eq!(capped.finish, Finish::Length);
+}
+
+#[test]
+fn oversized_and_empty_requests_get_clear_errors() {
+    let m = model();
+    let err = m.engine().generate(greedy(vec![1; 1000], 100)).unwrap_err();
+    assert!(
+        matches!(err, EngineError::TooLong { prompt: 1000, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("exceeds the context"));
+    let err = m.engine().generate(greedy(vec![], 10)).unwrap_err();
+    assert!(matches!(err, EngineError::EmptyPrompt));
+}
+
+#[test]
+fn a_tiny_memory_budget_refuses_what_cannot_fit() {
+    let dir = default_model_dir();
+    let m = Model::open(
+        Some(&dir),
+        &ModelSettings {
+            engine: EngineConfig {
+                parallel: 2,
+                max_memory: 1 << 30,
+                max_context: 4096,
+                ..EngineConfig::default()
+            },
+            ..ModelSettings::default()
+        },
+    )
+    .unwrap();
+    // The weights alone take most of a 1 GiB budget: a 4,000-token request cannot fit.
+    let err = m.engine().generate(greedy(vec![1; 4000], 16)).unwrap_err();
+    assert!(matches!(err, EngineError::OverBudget { .. }), "{err}");
+}
+
+#[test]
+fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
+    let m = model();
+    let gguf = isg::convert::default_model::fetch_gguf(&isg::home::cache_dir()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("f16-all");
+    isg::convert::convert(
+        &gguf,
+        &dir,
+        &isg::convert::ConvertOptions {
+            logits: isg::convert::LogitsMode::All,
+            kv_dtype: isg::convert::KvDtype::F16,
+            ..isg::convert::ConvertOptions::default()
+        },
+    )
+    .unwrap();
+    let v = Model::open(
+        Some(&dir),
+        &ModelSettings {
+            engine: EngineConfig {
+                parallel: 4,
+                prefill_chunk: 48,
+                max_context: 1024,
+                ..EngineConfig::default()
+            },
+            ..ModelSettings::default()
+        },
+    )
+    .unwrap();
+    assert!(v.engine().io().all_logits);
+    assert_eq!(v.engine().io().kv.dtype, isg::llm::kv::KvDtype::F16);
+    let prompt = chat(
+        m,
+        "Summarize in one line what this Rust function does:\n\nfn add(a: i32, b: i32) -> i32 { a + b }",
+    );
+    let a = m.engine().generate(greedy(prompt.clone(), 8)).unwrap();
+    let b = v.engine().generate(greedy(prompt, 8)).unwrap();
+    // fp16 rounding may change a late token; the first ones agree.
+    assert_eq!(a.tokens[..3], b.tokens[..3]);
+}

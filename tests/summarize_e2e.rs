@@ -1,0 +1,159 @@
+//! `isg summarize` end to end with the real default model on a slice of the tokio crate: the
+//! outputs' structure and one-line summaries, and resuming after SIGKILL with exactly one record
+//! per chunk and no cached chunk computed again.
+//!
+//! These tests run the `isg` binary, which opens the default model (set up on first use). They
+//! need the model loader (`isg::llm::model::Model` with its tokenizer) compiled into the crate;
+//! until then they are ignored. Under `CI=true` a missing tokio crate fails them.
+
+mod pipeline_common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use isg::pipeline::sink::read_records;
+use pipeline_common::tokio;
+
+const NEEDS_MODEL: &str = "needs isg::llm::model::Model (model loader and tokenizer) compiled in";
+
+fn isg() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_isg"))
+}
+
+fn summarize_args(tokio: &Path, out: &Path, include: &str) -> Vec<String> {
+    vec![
+        "summarize".into(),
+        tokio.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+        "--include".into(),
+        include.into(),
+        "--quiet".into(),
+    ]
+}
+
+fn keys(records: &[isg::pipeline::SummaryRecord]) -> Vec<(String, usize)> {
+    records
+        .iter()
+        .map(|r| (r.path.clone(), r.start_line))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs isg::llm::model::Model (model loader and tokenizer) compiled in"]
+fn summarizes_a_tokio_slice() {
+    let _ = NEEDS_MODEL;
+    let Some(tokio) = tokio() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let status = isg()
+        .args(summarize_args(&tokio, &out, "src/time/**"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status}");
+
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    assert!(records.len() >= 5, "{}", records.len());
+    let mut sorted = keys(&records);
+    sorted.sort();
+    assert_eq!(keys(&records), sorted, "source order");
+    let distinct: BTreeSet<_> = sorted.iter().collect();
+    assert_eq!(distinct.len(), records.len(), "one record per chunk");
+    let mut with_text = 0;
+    for r in &records {
+        assert!(r.path.starts_with("src/time/"), "{}", r.path);
+        assert!(r.error.is_none(), "{r:?}");
+        assert!(
+            !r.summary.contains('\n') && !r.summary.contains('`'),
+            "{r:?}"
+        );
+        assert!(r.summary.len() < 400, "{r:?}");
+        assert!(r.prompt_tokens > 0 && r.generated_tokens > 0, "{r:?}");
+        assert!(!r.model.is_empty() && r.hash.len() == 64);
+        if !r.summary.is_empty() {
+            with_text += 1;
+        }
+    }
+    assert!(
+        with_text * 10 >= records.len() * 8,
+        "{with_text} of {}",
+        records.len()
+    );
+
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["totals"]["chunks"], records.len());
+    assert!(run["totals"]["prefill_tok_s"].as_f64().unwrap() > 0.0);
+    assert!(run["totals"]["peak_rss_bytes"].as_u64().unwrap() > 0);
+    let md = std::fs::read_to_string(out.join("SUMMARY.md")).unwrap();
+    assert!(md.contains("\n## src/time/\n"), "{md}");
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("- L")).count(),
+        records.len()
+    );
+}
+
+#[test]
+#[ignore = "needs isg::llm::model::Model (model loader and tokenizer) compiled in"]
+fn resumes_after_sigkill() {
+    let Some(tokio) = tokio() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let args = summarize_args(&tokio, &out, "src/time/**");
+    let cache = out.join(".isg-cache/cache.jsonl");
+
+    let mut child = isg().args(&args).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.matches('\n').count())
+            .unwrap_or(0)
+    };
+    while lines(&cache) < 4 {
+        assert!(Instant::now() < deadline, "no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // What the killed run left: one record per finished chunk, none twice.
+    let partial = read_records(&out.join("summaries.jsonl")).unwrap();
+    let distinct: BTreeSet<_> = keys(&partial).into_iter().collect();
+    assert_eq!(distinct.len(), partial.len());
+    let done_before = lines(&cache);
+
+    let status = isg().args(&args).status().unwrap();
+    assert!(status.success(), "{status}");
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    let distinct: BTreeSet<_> = keys(&records).into_iter().collect();
+    assert_eq!(
+        distinct.len(),
+        records.len(),
+        "exactly one record per chunk"
+    );
+    for p in &partial {
+        let r = records
+            .iter()
+            .find(|r| r.path == p.path && r.start_line == p.start_line)
+            .unwrap();
+        assert!(r.cached, "{}:{} was computed again", r.path, r.start_line);
+        assert_eq!(r.summary, p.summary);
+    }
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(run["totals"]["cached"].as_u64().unwrap() as usize >= done_before.min(partial.len()));
+    assert_eq!(
+        run["totals"]["cached"].as_u64().unwrap() + run["totals"]["computed"].as_u64().unwrap(),
+        records.len() as u64
+    );
+    assert_eq!(
+        lines(&cache),
+        done_before + run["totals"]["computed"].as_u64().unwrap() as usize
+    );
+}
