@@ -56,6 +56,15 @@ fn q4_1(rng: &mut Rng, k: usize, n: usize, scale: f32) -> (Vec<u8>, Vec<f32>) {
     (bytes, values)
 }
 
+/// A byte-level vocabulary of `VOCAB` tokens: printable ASCII, one merge, an end token.
+fn tiny_vocab() -> Vec<String> {
+    let mut v: Vec<String> = (b'!'..=b'~').map(|c| (c as char).to_string()).collect();
+    v.push("ab".into());
+    v.push("<eos>".into());
+    assert_eq!(v.len(), VOCAB);
+    v
+}
+
 /// The model's tensors as stored in the GGUF (values decoded), for the reference.
 #[derive(Default)]
 struct Weights {
@@ -79,14 +88,17 @@ fn tiny_gguf(arch: &str, path: &std::path::Path) -> Weights {
         .meta("tokenizer.ggml.model", Value::String("gpt2".into()))
         .meta(
             "tokenizer.ggml.tokens",
-            Value::Array((0..VOCAB).map(|i| Value::String(format!("t{i}"))).collect()),
+            Value::Array(tiny_vocab().into_iter().map(Value::String).collect()),
         )
         .meta(
             "tokenizer.ggml.token_type",
             Value::Array((0..VOCAB).map(|_| Value::I32(1)).collect()),
         )
-        .meta("tokenizer.ggml.merges", Value::Array(vec![]))
-        .meta("tokenizer.ggml.eos_token_id", Value::U32(2));
+        .meta(
+            "tokenizer.ggml.merges",
+            Value::Array(vec![Value::String("a b".into())]),
+        )
+        .meta("tokenizer.ggml.eos_token_id", Value::U32(VOCAB as u32 - 1));
     let mut f32_tensor = |w: &mut GgufWriter, name: &str, dims: &[u64], scale: f32, base: f32| {
         let n: u64 = dims.iter().product();
         let v: Vec<f32> = (0..n).map(|_| base + scale * rng.next()).collect();
