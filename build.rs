@@ -19,9 +19,30 @@ fn main() {
         .expect("generate Rust types for onnx.proto");
 }
 
-/// Locates `protos/onnx.proto` inside the `onnx-protobuf` package that cargo resolved,
-/// wherever it lives (registry, vendor directory or git checkout).
+/// Version of the `onnx-protobuf` build dependency whose schema is used.
+const SCHEMA_CRATE: &str = "onnx-protobuf-0.2.3";
+
+/// Locates `protos/onnx.proto` inside the `onnx-protobuf` package: first in cargo's registry
+/// sources (where cargo unpacked it to build it as a build dependency), else wherever
+/// `cargo metadata` says it lives (vendor directory, git checkout).
 fn find_onnx_proto() -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(src) = cargo_home.map(|h| h.join("registry").join("src"))
+        && let Ok(indexes) = std::fs::read_dir(&src)
+    {
+        for index in indexes.flatten() {
+            let proto = index.path().join(SCHEMA_CRATE).join("protos/onnx.proto");
+            if proto.is_file() {
+                return proto;
+            }
+        }
+    }
+    from_cargo_metadata()
+}
+
+fn from_cargo_metadata() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
     let out = Command::new(cargo)

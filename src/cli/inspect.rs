@@ -9,9 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use isg::onnx::{self, Verdict};
+use isg::onnx::{self, ModelReport, Verdict};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
 use super::Global;
 
@@ -49,6 +48,25 @@ struct LoadOutcome {
     error: Option<String>,
 }
 
+/// The `--json` output: the report's fields, then the outcome.
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    /// The path inspected, when no report could be made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_path: Option<&'a Path>,
+    /// The verdicts, when no report could be made (otherwise they are in the report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdicts: Option<&'a [Verdict]>,
+    #[serde(flatten)]
+    report: Option<&'a ModelReport>,
+    /// Whether the model is fine (and loaded, under `--load`).
+    ok: bool,
+    /// One line per verdict.
+    problems: Vec<String>,
+    /// What `--load` measured.
+    load: Option<&'a LoadOutcome>,
+}
+
 /// Runs `isg inspect`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let (onnx_path, report, verdicts) =
@@ -74,28 +92,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let broken = !verdicts.is_empty() || load_failed;
 
     if args.json {
-        let mut obj = match &report {
-            Some(r) => match serde_json::to_value(r)? {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            },
-            None => {
-                let mut m = Map::new();
-                m.insert(
-                    "model_path".into(),
-                    json!(onnx_path.as_ref().unwrap_or(&args.model)),
-                );
-                m.insert("verdicts".into(), serde_json::to_value(&verdicts)?);
-                m
-            }
-        };
-        obj.insert("ok".into(), json!(!broken));
         let problems: Vec<String> = verdicts.iter().map(ToString::to_string).collect();
-        obj.insert("problems".into(), json!(problems));
-        obj.insert("load".into(), serde_json::to_value(&load)?);
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &Value::Object(obj))?;
-        writeln!(out)?;
+        let out = JsonOut {
+            model_path: report
+                .is_none()
+                .then_some(onnx_path.as_deref().unwrap_or(&args.model)),
+            verdicts: report.is_none().then_some(&verdicts[..]),
+            report: report.as_ref(),
+            ok: !broken,
+            problems,
+            load: load.as_ref(),
+        };
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &out)?;
+        writeln!(stdout)?;
     } else {
         if let Some(r) = &report {
             print!("{r}");
@@ -153,7 +163,10 @@ fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
     let rt = isg::llm::runtime::ensure(global.ort_lib.as_deref(), true)
         .context("--load needs ONNX Runtime")?;
     let start = Instant::now();
+    // ONNX Runtime's own logger would print the failure a second time: its message is shown
+    // under isg's diagnosis instead.
     let result = ort::session::Session::builder(&rt.environment)
+        .and_then(|b| Ok(b.with_log_level(ort::logging::LogLevel::Fatal)?))
         .and_then(|mut b| b.commit_from_file(onnx_path));
     let seconds = start.elapsed().as_secs_f64();
     let (rss_bytes, peak_rss_bytes) = memory();

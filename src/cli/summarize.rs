@@ -89,8 +89,10 @@ fn open_model(
     model: Option<&std::path::Path>,
     parallel: usize,
 ) -> anyhow::Result<Box<dyn Backend>> {
-    let _ = (global, model, parallel);
-    anyhow::bail!("this build cannot open models yet: the model loader is not part of it")
+    let mut settings = isg::llm::model::ModelSettings::default();
+    settings.engine.parallel = parallel;
+    settings.ort_lib = global.ort_lib.clone();
+    Ok(Box::new(isg::llm::model::Model::open(model, &settings)?))
 }
 
 /// Runs a summarize with an opened model and turns the outcome into an exit status.

@@ -18,6 +18,7 @@ pub mod cache;
 pub mod clean;
 pub mod error;
 pub mod merge;
+mod model_backend;
 pub mod progress;
 pub mod prompt;
 pub mod record;
