@@ -1,14 +1,187 @@
-//! `isg eval`.
+//! `isg eval`: score the summarize pipeline against the module docs of a source tree, or score
+//! a predictions file written by any tool.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use super::Global;
+use isg::eval::{self, EvalReport, Means};
+use isg::llm::model::{Model, ModelSettings};
+use isg::pipeline::settings::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_PARALLEL};
+use isg::pipeline::{ProgressMode, SummarizeSettings};
+use isg::source::{DEFAULT_MAX_LINES, View};
 
 /// Flags of `isg eval`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// The source tree whose documented files are summarized and scored.
+    #[arg(required_unless_present = "predictions")]
+    pub path: Option<PathBuf>,
+    /// Model folder or `.onnx` file (default: the built-in default model).
+    #[arg(long, value_name = "M")]
+    pub model: Option<PathBuf>,
+    /// Work folder: `inputs/` (the files without their docs) and `run/` (the summarize
+    /// outputs and cache, so a rerun only scores). Default: a temporary folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print every file's reference, summary and scores.
+    #[arg(long)]
+    pub per_file: bool,
+    /// Also write the report (per file and means) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Score this predictions file (`{"path", "summary"}` per line) against `--references`
+    /// instead of running a model.
+    #[arg(long, value_name = "FILE", requires = "references")]
+    pub predictions: Option<PathBuf>,
+    /// References (`{"path", "reference"}` per line) for `--predictions`.
+    #[arg(long, value_name = "FILE")]
+    pub references: Option<PathBuf>,
+    /// Requests kept in flight at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARALLEL)]
+    pub parallel: usize,
+    /// Longest chunk in lines.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LINES)]
+    pub max_lines: usize,
+    /// Only files matching one of these globs (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip files and folders matching these globs (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// What the model reads of each chunk (as for `isg summarize`).
+    #[arg(long, value_name = "VIEW")]
+    pub view: Option<View>,
+    /// Longest prompt in tokens.
+    #[arg(long, value_name = "N")]
+    pub max_prompt_tokens: Option<usize>,
+    /// Cap on generated tokens per summary.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_NEW_TOKENS)]
+    pub max_new_tokens: usize,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Args {
+    /// The summarize settings for the tree, as `isg summarize` would build them.
+    fn settings(&self, root: PathBuf) -> SummarizeSettings {
+        let mut s = SummarizeSettings::new(root);
+        s.walk.include = self.include.clone();
+        s.walk.exclude = self.exclude.clone();
+        s.max_lines = self.max_lines;
+        if let Some(v) = self.view {
+            s.view = v;
+        }
+        s.max_prompt_tokens = self.max_prompt_tokens;
+        s.max_new_tokens = self.max_new_tokens;
+        s.parallel = self.parallel.max(1);
+        s.progress = if self.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        };
+        s
+    }
+}
 
 /// Runs `isg eval`.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("isg eval is not available yet")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if let (Some(preds), Some(refs)) = (&args.predictions, &args.references) {
+        return score_file(&args, preds, refs);
+    }
+    let root = args
+        .path
+        .clone()
+        .context("give a source tree to evaluate, or --predictions with --references")?;
+    let settings = args.settings(root);
+    let temp;
+    let work = match &args.out {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::tempdir().context("creating a temporary work folder")?;
+            temp.path().to_path_buf()
+        }
+    };
+    let mut model_settings = ModelSettings::default();
+    model_settings.engine.parallel = settings.parallel;
+    model_settings.ort_lib = global.ort_lib.clone();
+    let model = Model::open(args.model.as_deref(), &model_settings)?;
+    let report = eval::evaluate(&model, &settings, &work)
+        .with_context(|| format!("evaluating {}", settings.walk.root.display()))?;
+    if args.per_file {
+        for f in &report.files {
+            print_case(&f.summary, Some(&f.baseline));
+        }
+    }
+    print_means(&report.summaries, &report.baseline);
+    eprintln!(
+        "isg: {} files in {:.1}s; model {}, prompt version {}",
+        report.files.len(),
+        report.run.totals.wall_seconds,
+        report.run.model,
+        report.run.prompt_version
+    );
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--predictions` with `--references`: scores a file, with the baseline beside it.
+fn score_file(args: &Args, preds: &PathBuf, refs: &PathBuf) -> anyhow::Result<ExitCode> {
+    let references = eval::read_pairs(refs, "reference")?;
+    let predictions: HashMap<String, String> =
+        eval::read_pairs(preds, "summary")?.into_iter().collect();
+    let baseline: HashMap<String, String> = references
+        .iter()
+        .map(|(p, _)| (p.clone(), eval::file_name_summary(p)))
+        .collect();
+    let scores = eval::score_all(&references, &predictions);
+    let base = eval::score_all(&references, &baseline);
+    if args.per_file {
+        for (s, b) in scores.iter().zip(&base) {
+            print_case(s, Some(b));
+        }
+    }
+    print_means(&eval::means(&scores), &eval::means(&base));
+    if let Some(path) = &args.json {
+        let v = serde_json::json!({ "files": scores, "baseline_files": base,
+            "summaries": eval::means(&scores), "baseline": eval::means(&base) });
+        std::fs::write(path, serde_json::to_string_pretty(&v)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_case(s: &eval::CaseScore, baseline: Option<&eval::CaseScore>) {
+    println!("{}  chrF {:5.1}  ROUGE-L {:5.1}", s.path, s.chrf, s.rouge_l);
+    println!("   ref: {}", s.reference);
+    println!("   got: {}", s.summary);
+    if let Some(b) = baseline {
+        println!(
+            "  base: {}  chrF {:5.1}  ROUGE-L {:5.1}",
+            b.summary, b.chrf, b.rouge_l
+        );
+    }
+}
+
+fn print_means(summaries: &Means, baseline: &Means) {
+    println!(
+        "files {}  covered {}  chrF {:.1}  ROUGE-L {:.1}  |  file-name baseline: chrF {:.1}  ROUGE-L {:.1}",
+        summaries.cases,
+        summaries.covered,
+        summaries.chrf,
+        summaries.rouge_l,
+        baseline.chrf,
+        baseline.rouge_l
+    );
+}
+
+fn write_json(path: &PathBuf, report: &EvalReport) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(report)? + "\n";
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }

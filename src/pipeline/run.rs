@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::backend::Backend;
 use super::cache::{Cache, CacheEntry, KeySettings, cache_key};
-use super::clean::{accept, clean};
+use super::clean::summary_for;
 use super::error::PipelineError;
 use super::progress::Progress;
 use super::prompt::{PROMPT_VERSION, PromptTemplate, template_messages};
@@ -293,10 +293,8 @@ impl<'a> Plan<'a> {
             Ok(r) => r,
             Err(e) => return failed(format!("decoding the answer: {e}")),
         };
-        let (summary, rejected) = match accept(&clean(&raw)) {
-            Ok(s) => (s, None),
-            Err(r) => (String::new(), Some(r.name().to_string())),
-        };
+        let (summary, rejected) = summary_for(&raw, &chunk.path);
+        let rejected = rejected.map(|r| r.name().to_string());
         Outcome::Answered(CacheEntry {
             key: String::new(),
             summary,

@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::shard::Shard;
-use crate::source::{Comments, DEFAULT_MAX_LINES, View, WalkSettings};
+use crate::source::{DEFAULT_MAX_LINES, View, WalkSettings};
 
-/// The default view a model reads of each chunk.
-pub const DEFAULT_VIEW: View = View::Code(Comments::DocFirstLine);
+/// The default view a model reads of each chunk: the interface (signatures, doc first
+/// sentences, bodies elided). On the tokio development set it takes 404 prompt tokens per file
+/// against 1044 for the code with doc comments cut to their first line, and its summaries
+/// scored as well or better once the prompt asks for a documentation line.
+pub const DEFAULT_VIEW: View = View::Interface;
 
 /// The default cap on generated tokens: one line of summary needs far fewer.
 pub const DEFAULT_MAX_NEW_TOKENS: usize = 48;
