@@ -4,7 +4,8 @@
 //! [--score SCRIPT] DESIGN...` reads every reference path of `--refs` (default the eval-dev
 //! set), chunks the matching file of `--inputs`, builds one prompt per file with each named
 //! design, runs them through the engine in one batch, writes `OUT/DESIGN.jsonl` (path, summary,
-//! raw answer, prompt tokens) and, when `--score` is given, runs that scoring script on it and
+//! raw answer, prompt tokens), `OUT/DESIGN-check.jsonl` (the answers as the product keeps them:
+//! [`summary_for`]'s phrase, check, topic and fallback) and, when `--score` is given, runs that scoring script on it and
 //! prints one table row per design. `DESIGN` names are listed by `--list`.
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use isg::llm::chat::ChatMessage;
 use isg::llm::engine::{EngineConfig, Request};
 use isg::llm::model::{Model, ModelSettings};
 use isg::llm::sample::Sampling;
+use isg::pipeline::clean::summary_for;
 use isg::source::{Chunk, Comments, Language, SourceFile, View, chunk_file, view};
 
 /// Stands for the chunk while the template is rendered.
@@ -333,13 +335,10 @@ fn run_design(model: &Model, d: &Design, cases: &[Case], out: &Path) -> anyhow::
         let done = p.wait()?;
         let raw = tok.decode(&done.tokens, true)?;
         let answer = reattach(d, &raw);
-        let checked = match accept(&answer, &c.path) {
-            Ok(s) => s,
-            Err(_) => {
-                rejected += 1;
-                fallback(&c.path, &c.chunk)
-            }
-        };
+        let (checked, reject) = summary_for(&answer, &c.path);
+        if reject.is_some() {
+            rejected += 1;
+        }
         lines.push(serde_json::json!({
             "path": c.path, "summary": answer, "raw": raw,
             "prompt_tokens": done.prompt_tokens,
@@ -389,66 +388,6 @@ fn capitalize(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
-    }
-}
-
-fn accept(s: &str, path: &str) -> Result<String, &'static str> {
-    let s = s.trim();
-    if !s.chars().any(char::is_alphabetic) {
-        return Err("empty");
-    }
-    let code_starts = [
-        "use ", "pub ", "fn ", "impl", "mod ", "struct ", "enum ", "trait ", "let ", "const ",
-        "static ", "#[", "#!", "//", "/*", "async ", "unsafe ", "extern ", "cfg_",
-    ];
-    if code_starts.iter().any(|p| s.starts_with(p)) {
-        return Err("code");
-    }
-    let symbols = s.chars().filter(|c| "{};()<>=&[]:".contains(*c)).count();
-    if symbols * 8 > s.chars().count() || s.ends_with(['{', ';']) {
-        return Err("code");
-    }
-    let words = s.split_whitespace().count();
-    if words < 3 {
-        return Err("short");
-    }
-    let stem = file_topic(path);
-    let low = s.to_lowercase();
-    if low.trim_end_matches('.') == format!("the {stem} module") || low == stem {
-        return Err("file name");
-    }
-    Ok(s.to_string())
-}
-
-fn file_topic(path: &str) -> String {
-    let p = Path::new(path);
-    let stem = p
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = if stem == "mod" {
-        p.parent()
-            .and_then(Path::file_name)
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or(stem)
-    } else {
-        stem
-    };
-    stem.replace('_', " ")
-}
-
-fn fallback(path: &str, chunk: &Chunk) -> String {
-    let topic = file_topic(path);
-    let names: Vec<&str> = chunk
-        .symbols
-        .iter()
-        .filter_map(|s| s.split_whitespace().last())
-        .take(3)
-        .collect();
-    if names.is_empty() {
-        format!("The {topic} module.")
-    } else {
-        format!("The {topic} module: {}.", names.join(", "))
     }
 }
 

@@ -2,7 +2,7 @@
 //! a predictions file written by any tool.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -132,7 +132,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// `--predictions` with `--references`: scores a file, with the baseline beside it.
-fn score_file(args: &Args, preds: &PathBuf, refs: &PathBuf) -> anyhow::Result<ExitCode> {
+fn score_file(args: &Args, preds: &Path, refs: &Path) -> anyhow::Result<ExitCode> {
     let references = eval::read_pairs(refs, "reference")?;
     let predictions: HashMap<String, String> =
         eval::read_pairs(preds, "summary")?.into_iter().collect();
@@ -181,7 +181,7 @@ fn print_means(summaries: &Means, baseline: &Means) {
     );
 }
 
-fn write_json(path: &PathBuf, report: &EvalReport) -> anyhow::Result<()> {
+fn write_json(path: &Path, report: &EvalReport) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(report)? + "\n";
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
