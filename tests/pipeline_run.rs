@@ -56,7 +56,9 @@ fn writes_outputs_then_reuses_the_cache() {
     assert_source_order(&first);
     for r in &first {
         assert!(
-            !r.summary.contains('\n') && r.summary.starts_with("Read "),
+            !r.summary.contains('\n')
+                && r.summary.starts_with("The ")
+                && r.summary.contains(" module: read "),
             "{r:?}"
         );
         assert_eq!(r.model, "stand-in");
