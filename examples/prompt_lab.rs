@@ -326,6 +326,7 @@ fn run_design(model: &Model, d: &Design, cases: &[Case], out: &Path) -> anyhow::
             sampling: Sampling::Greedy,
             shared_prefix: head_ids.len(),
             ignore_eos: false,
+            stop_when: None,
         }));
     }
     let mut lines = Vec::new();

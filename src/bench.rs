@@ -42,11 +42,13 @@ pub struct BenchSettings {
 pub struct BenchRow {
     /// Requests in flight.
     pub parallel: usize,
+    /// ONNX Runtime sessions sharing them.
+    pub sessions: usize,
     /// Tokens per prompt.
     pub prompt_tokens: usize,
     /// Tokens generated per request.
     pub new_tokens: usize,
-    /// Prompt tokens per second in prefill runs.
+    /// Prompt tokens per second in prefill runs (all sessions together).
     pub prefill_tok_s: f64,
     /// Generated tokens per second, all streams together.
     pub decode_tok_s: f64,
@@ -117,7 +119,6 @@ pub fn run(
     settings: &BenchSettings,
     mut progress: impl FnMut(&str),
 ) -> anyhow::Result<BenchReport> {
-    let engine = model.engine();
     let request = |prompt: Vec<u32>| Request {
         prompt,
         max_new_tokens: settings.new_tokens,
@@ -125,17 +126,24 @@ pub fn run(
         sampling: Sampling::Greedy,
         shared_prefix: 0,
         ignore_eos: true,
+        stop_when: None,
     };
     // Warm-up: one short request through the whole path.
     let warm = prompts(model, 1, settings.prompt_tokens.min(128))?;
-    engine.generate(request(warm[0].clone()))?;
+    for _ in 0..model.sessions() {
+        model.generate(request(warm[0].clone()))?;
+    }
 
     let plain_prefill_tok_s = {
         let p = prompts(model, 1, settings.prompt_tokens)?.remove(0);
         let secs = crate::llm::decoder::plain_prefill_seconds(
             model.onnx_path(),
             &p,
-            &crate::llm::decoder::SessionSettings { threads: 0 },
+            &crate::llm::decoder::SessionSettings {
+                threads: 0,
+                device: model.device(),
+                prepacked: None,
+            },
         )?;
         p.len() as f64 / secs
     };
@@ -147,25 +155,29 @@ pub fn run(
     let mut rows = Vec::new();
     for &p in &settings.parallel {
         reset_peak_rss();
-        let before = engine.stats();
+        let before = model.stats();
         let start = Instant::now();
         let pending: Vec<_> = prompts(model, p, settings.prompt_tokens)?
             .into_iter()
-            .map(|pr| engine.submit(request(pr)))
+            .map(|pr| model.submit(request(pr)))
             .collect();
         for r in pending {
             r.wait()?;
         }
         let wall = start.elapsed().as_secs_f64();
-        let after = engine.stats();
+        let after = model.stats();
+        // With several sessions their run times overlap: the aggregate rate divides the tokens
+        // by the seconds of one session's share.
+        let k = model.sessions().min(p).max(1) as f64;
         let row = BenchRow {
             parallel: p,
+            sessions: model.sessions(),
             prompt_tokens: settings.prompt_tokens,
             new_tokens: settings.new_tokens,
             prefill_tok_s: (after.prefill_tokens - before.prefill_tokens) as f64
-                / (after.prefill_seconds - before.prefill_seconds).max(1e-9),
+                / ((after.prefill_seconds - before.prefill_seconds) / k).max(1e-9),
             decode_tok_s: (after.decode_tokens - before.decode_tokens) as f64
-                / (after.decode_seconds - before.decode_seconds).max(1e-9),
+                / ((after.decode_seconds - before.decode_seconds) / k).max(1e-9),
             requests_per_min: p as f64 / wall * 60.0,
             wall_s: wall,
             peak_rss_mb: peak_rss_mb(),

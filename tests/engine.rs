@@ -49,6 +49,7 @@ fn greedy(prompt: Vec<u32>, max_new: usize) -> Request {
         sampling: Sampling::Greedy,
         shared_prefix: 0,
         ignore_eos: false,
+        stop_when: None,
     }
 }
 
@@ -289,4 +290,74 @@ fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
             "answer: {text}"
         );
     }
+}
+
+#[test]
+fn two_sessions_share_the_work_and_give_the_same_greedy_outputs() {
+    let one = model();
+    let dir = default_model_dir();
+    let two = Model::open(
+        Some(&dir),
+        &ModelSettings {
+            engine: EngineConfig {
+                parallel: 8,
+                prefill_chunk: 48,
+                max_context: 1024,
+                ..EngineConfig::default()
+            },
+            sessions: 2,
+            ..ModelSettings::default()
+        },
+    )
+    .expect("open with two sessions");
+    assert_eq!(two.sessions(), 2);
+    let prompts: Vec<Vec<u32>> = (0..8)
+        .map(|i| {
+            chat(
+                one,
+                &format!(
+                    "Summarize in one line what this Rust code does:\n\n{}",
+                    SOURCES[i % SOURCES.len()]
+                ),
+            )
+        })
+        .collect();
+    let pending: Vec<_> = prompts
+        .iter()
+        .map(|p| two.submit(greedy(p.clone(), 16)))
+        .collect();
+    let by_two: Vec<Vec<u32>> = pending
+        .into_iter()
+        .map(|p| p.wait().unwrap().tokens)
+        .collect();
+    for (i, p) in prompts.iter().enumerate().take(4) {
+        let alone = one.engine().generate(greedy(p.clone(), 16)).unwrap().tokens;
+        assert_eq!(alone, by_two[i], "prompt {i} differs with two sessions");
+    }
+    let stats = two.stats();
+    assert_eq!(stats.sessions, 2);
+    assert!(
+        two.engine().stats().prefill_tokens < stats.prefill_tokens,
+        "the second session served requests too"
+    );
+}
+
+#[test]
+fn a_request_stop_rule_ends_generation_where_it_says() {
+    use std::sync::Arc;
+    let m = model();
+    let prompt = chat(m, "Write a long story about a crab who learns Rust.");
+    let free = m.engine().generate(greedy(prompt.clone(), 30)).unwrap();
+    assert!(free.tokens.len() > 6, "the story runs on: {free:?}");
+    let stopped = m
+        .engine()
+        .generate(Request {
+            stop_when: Some(isg::llm::engine::StopCheck(Arc::new(|ids: &[u32]| {
+                ids.len() >= 5
+            }))),
+            ..greedy(prompt, 30)
+        })
+        .unwrap();
+    assert_eq!(stopped.finish, Finish::Rule);
+    assert_eq!(stopped.tokens, free.tokens[..5], "same tokens, cut at five");
 }

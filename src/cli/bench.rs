@@ -29,6 +29,10 @@ pub struct Args {
     /// Prompt tokens per prefill run.
     #[arg(long, default_value_t = 512)]
     prefill_chunk: usize,
+    /// ONNX Runtime sessions sharing the streams (and one container of pre-packed weights);
+    /// each gets an equal share of the streams, the memory budget and the cores.
+    #[arg(long, default_value_t = 1)]
+    sessions: usize,
     /// Write the figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -59,8 +63,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             max_memory: parse_bytes(&args.max_memory)?,
             max_context: args.prompt_tokens + args.new_tokens,
         },
-        ort_lib: global.ort_lib.clone(),
-        ..ModelSettings::default()
+        sessions: args.sessions,
+        ..global.model_settings()
     };
     let model = Model::open(args.model.as_deref(), &settings)?;
     eprintln!(
@@ -80,13 +84,21 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         |line| eprintln!("{line}"),
     )?;
     println!(
-        "{:>8} {:>8} {:>12} {:>12} {:>12} {:>10} {:>12}",
-        "parallel", "prompt", "prefill t/s", "decode t/s", "requests/min", "wall s", "peak RSS MB"
+        "{:>8} {:>8} {:>8} {:>12} {:>12} {:>12} {:>10} {:>12}",
+        "parallel",
+        "sessions",
+        "prompt",
+        "prefill t/s",
+        "decode t/s",
+        "requests/min",
+        "wall s",
+        "peak RSS MB"
     );
     for r in &report.rows {
         println!(
-            "{:>8} {:>8} {:>12.0} {:>12.1} {:>12.1} {:>10.1} {:>12.0}",
+            "{:>8} {:>8} {:>8} {:>12.0} {:>12.1} {:>12.1} {:>10.1} {:>12.0}",
             r.parallel,
+            r.sessions,
             r.prompt_tokens,
             r.prefill_tok_s,
             r.decode_tok_s,

@@ -25,6 +25,15 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if let Err(e) = &rt {
         problems.push(e.to_string());
     }
+    let providers = match &rt {
+        Ok(_) => isg::llm::device::available_providers().unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    if rt.is_ok()
+        && let Err(e) = isg::llm::device::ensure(global.device)
+    {
+        problems.push(e.to_string());
+    }
     if !model_ok {
         problems.push(format!(
             "default model not found at {}; fix: run `isg setup`",
@@ -36,6 +45,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             "ort_library": rt.as_ref().ok().map(|i| i.library.display().to_string()),
             "ort_found_by": rt.as_ref().ok().map(|i| i.found_by.clone()),
             "ort_version": rt.as_ref().ok().map(|i| i.version.clone()),
+            "execution_providers": providers,
+            "cuda_build": isg::llm::device::BUILT_WITH_CUDA,
+            "device": global.device,
             "cache_dir": cache.display().to_string(),
             "default_model": model_ok.then(|| model_dir.display().to_string()),
             "problems": problems,
@@ -51,6 +63,19 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             ),
             Err(_) => println!("ONNX Runtime   missing"),
         }
+        println!(
+            "providers      {} (this build: cpu{})",
+            if providers.is_empty() {
+                "unknown".to_string()
+            } else {
+                providers.join(", ")
+            },
+            if isg::llm::device::BUILT_WITH_CUDA {
+                ", cuda"
+            } else {
+                ""
+            }
+        );
         println!("cache dir      {}", cache.display());
         println!(
             "default model  {}",

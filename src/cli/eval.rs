@@ -8,11 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Global;
+use super::run_args::RunArgs;
 use isg::eval::{self, EvalReport, Means};
-use isg::llm::model::{Model, ModelSettings};
-use isg::pipeline::settings::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_PARALLEL};
-use isg::pipeline::{ProgressMode, SummarizeSettings};
-use isg::source::{DEFAULT_MAX_LINES, View};
+use isg::llm::model::Model;
 
 /// Flags of `isg eval`.
 #[derive(clap::Args, Debug)]
@@ -20,9 +18,6 @@ pub struct Args {
     /// The source tree whose documented files are summarized and scored.
     #[arg(required_unless_present = "predictions")]
     pub path: Option<PathBuf>,
-    /// Model folder or `.onnx` file (default: the built-in default model).
-    #[arg(long, value_name = "M")]
-    pub model: Option<PathBuf>,
     /// Work folder: `inputs/` (the files without their docs) and `run/` (the summarize
     /// outputs and cache, so a rerun only scores). Default: a temporary folder.
     #[arg(long, value_name = "DIR")]
@@ -40,52 +35,9 @@ pub struct Args {
     /// References (`{"path", "reference"}` per line) for `--predictions`.
     #[arg(long, value_name = "FILE")]
     pub references: Option<PathBuf>,
-    /// Requests kept in flight at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARALLEL)]
-    pub parallel: usize,
-    /// Longest chunk in lines.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LINES)]
-    pub max_lines: usize,
-    /// Only files matching one of these globs (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub include: Vec<String>,
-    /// Skip files and folders matching these globs (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// What the model reads of each chunk (as for `isg summarize`).
-    #[arg(long, value_name = "VIEW")]
-    pub view: Option<View>,
-    /// Longest prompt in tokens.
-    #[arg(long, value_name = "N")]
-    pub max_prompt_tokens: Option<usize>,
-    /// Cap on generated tokens per summary.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_NEW_TOKENS)]
-    pub max_new_tokens: usize,
-    /// No progress output.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-impl Args {
-    /// The summarize settings for the tree, as `isg summarize` would build them.
-    fn settings(&self, root: PathBuf) -> SummarizeSettings {
-        let mut s = SummarizeSettings::new(root);
-        s.walk.include = self.include.clone();
-        s.walk.exclude = self.exclude.clone();
-        s.max_lines = self.max_lines;
-        if let Some(v) = self.view {
-            s.view = v;
-        }
-        s.max_prompt_tokens = self.max_prompt_tokens;
-        s.max_new_tokens = self.max_new_tokens;
-        s.parallel = self.parallel.max(1);
-        s.progress = if self.quiet {
-            ProgressMode::Quiet
-        } else {
-            ProgressMode::Auto
-        };
-        s
-    }
+    /// Model, engine and prompt flags (as for `isg summarize`).
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// Runs `isg eval`.
@@ -97,7 +49,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         .path
         .clone()
         .context("give a source tree to evaluate, or --predictions with --references")?;
-    let settings = args.settings(root);
+    let settings = args.run.settings(root);
     let temp;
     let work = match &args.out {
         Some(d) => d.clone(),
@@ -106,10 +58,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             temp.path().to_path_buf()
         }
     };
-    let mut model_settings = ModelSettings::default();
-    model_settings.engine.parallel = settings.parallel;
-    model_settings.ort_lib = global.ort_lib.clone();
-    let model = Model::open(args.model.as_deref(), &model_settings)?;
+    let model = Model::open(args.run.model.as_deref(), &args.run.model_settings(global))?;
     let report = eval::evaluate(&model, &settings, &work)
         .with_context(|| format!("evaluating {}", settings.walk.root.display()))?;
     if args.per_file {

@@ -48,9 +48,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             max_context: 4096,
             ..EngineConfig::default()
         },
-        ort_lib: global.ort_lib.clone(),
         variant: args.variant.clone(),
-        ..ModelSettings::default()
+        ..global.model_settings()
     };
     let model = Model::open(args.model.as_deref(), &settings)?;
     let tok = model.tokenizer();
@@ -75,6 +74,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         sampling,
         shared_prefix: 0,
         ignore_eos: false,
+        stop_when: None,
     })?;
     let mut text = tok.decode(&out.tokens, true)?;
     if args.one_line {

@@ -162,11 +162,15 @@ fn print_load(l: &LoadOutcome) {
 fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
     let rt = isg::llm::runtime::ensure(global.ort_lib.as_deref(), true)
         .context("--load needs ONNX Runtime")?;
+    isg::llm::device::ensure(global.device)?;
     let start = Instant::now();
     // ONNX Runtime's own logger would print the failure a second time: its message is shown
     // under isg's diagnosis instead.
     let result = ort::session::Session::builder(&rt.environment)
         .and_then(|b| Ok(b.with_log_level(ort::logging::LogLevel::Fatal)?))
+        .and_then(|b| {
+            isg::llm::device::apply(b, global.device).map_err(|e| ort::Error::new(e.to_string()))
+        })
         .and_then(|mut b| b.commit_from_file(onnx_path));
     let seconds = start.elapsed().as_secs_f64();
     let (rss_bytes, peak_rss_bytes) = memory();

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use isg::llm::device::Device;
+use isg::llm::model::ModelSettings;
 
 mod bench;
 mod convert;
@@ -13,6 +15,7 @@ mod eval;
 mod generate;
 mod inspect;
 mod merge;
+mod run_args;
 mod setup;
 mod summarize;
 
@@ -27,6 +30,10 @@ pub struct Cli {
     /// Path to the ONNX Runtime shared library (overrides ORT_DYLIB_PATH and the search).
     #[arg(long, global = true, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,
+    /// Where the model runs. `cuda` needs a build with `--features cuda` and the GPU build of
+    /// ONNX Runtime; when either is missing, isg stops with an error rather than using the CPU.
+    #[arg(long, global = true, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -59,6 +66,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let global = Global {
         ort_lib: cli.ort_lib,
+        device: cli.device,
     };
     let result = match cli.command {
         Command::Summarize(a) => summarize::run(&global, a),
@@ -85,6 +93,19 @@ pub fn main() -> ExitCode {
 pub struct Global {
     /// `--ort-lib`, when given.
     pub ort_lib: Option<PathBuf>,
+    /// `--device`.
+    pub device: Device,
+}
+
+impl Global {
+    /// Default model settings with the global flags applied.
+    pub fn model_settings(&self) -> ModelSettings {
+        ModelSettings {
+            ort_lib: self.ort_lib.clone(),
+            device: self.device,
+            ..ModelSettings::default()
+        }
+    }
 }
 
 /// Renders an error and its causes as one line: "outer: inner: root".

@@ -15,15 +15,19 @@ use std::time::Instant;
 use ort::AsPointer;
 use ort::memory::MemoryInfo;
 use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
 use ort::value::{Shape, Tensor, TensorElementType, TensorRefMut, ValueType};
 use thiserror::Error;
 
+use super::device::Device;
 use super::kv::{KvDtype, KvPool, KvShape};
 
 /// Errors of the decoder.
 #[derive(Debug, Error)]
 pub enum DecoderError {
+    /// The requested device cannot be used.
+    #[error(transparent)]
+    Device(#[from] super::device::DeviceError),
     /// ONNX Runtime refused to create the session.
     #[error("ONNX Runtime could not load {path}: {message}")]
     Load {
@@ -73,6 +77,11 @@ pub struct DecoderIo {
 pub struct SessionSettings {
     /// Intra-op threads (0: ONNX Runtime's default, one per core).
     pub threads: usize,
+    /// Execution provider.
+    pub device: Device,
+    /// A container shared by several sessions of the same model so that weights the runtime
+    /// re-packs for its kernels are packed and held once.
+    pub prepacked: Option<PrepackedWeights>,
 }
 
 /// A loaded decoder model.
@@ -113,6 +122,12 @@ impl Decoder {
                 .with_intra_threads(settings.threads)
                 .map_err(|e| load_err(&e))?;
         }
+        if let Some(shared) = &settings.prepacked {
+            builder = builder
+                .with_prepacked_weights(shared)
+                .map_err(|e| load_err(&e))?;
+        }
+        builder = super::device::apply(builder, settings.device)?;
         let session = builder.commit_from_file(model).map_err(|e| load_err(&e))?;
         let io = discover(&session).map_err(|reason| DecoderError::Unsupported {
             path: model.display().to_string(),

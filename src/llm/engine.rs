@@ -10,6 +10,7 @@
 //! that counts each sequence's cache (prompt plus output budget) and the activations of a step.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -70,6 +71,22 @@ pub struct Request {
     pub shared_prefix: usize,
     /// Keep generating past end-of-sequence tokens (benchmarks).
     pub ignore_eos: bool,
+    /// The caller's own rule, asked after every generated token.
+    pub stop_when: Option<StopCheck>,
+}
+
+/// A caller's stopping rule: given every token generated so far, whether the answer is complete
+/// (the summarizer stops once the first sentence, all it keeps, is written).
+#[derive(Clone)]
+pub struct StopCheck(pub Arc<StopFn>);
+
+/// The function behind a [`StopCheck`].
+pub type StopFn = dyn Fn(&[u32]) -> bool + Send + Sync;
+
+impl std::fmt::Debug for StopCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StopCheck(..)")
+    }
 }
 
 /// Why generation ended.
@@ -81,6 +98,8 @@ pub enum Finish {
     Newline,
     /// The token budget ran out.
     Length,
+    /// The request's own [`StopCheck`] said the answer is complete.
+    Rule,
 }
 
 /// A finished request with its figures.
@@ -153,6 +172,23 @@ pub struct EngineStats {
     pub peak_in_flight: usize,
     /// Prompt tokens served from the shared-prefix cache.
     pub reused_prefix_tokens: u64,
+    /// Sessions these totals cover; their seconds add up side by side, so the time they took
+    /// is about the seconds divided by this.
+    pub sessions: usize,
+}
+
+impl EngineStats {
+    /// Adds another engine's totals to these (several sessions of one model).
+    pub fn add(&mut self, other: &EngineStats) {
+        self.prefill_tokens += other.prefill_tokens;
+        self.prefill_seconds += other.prefill_seconds;
+        self.decode_tokens += other.decode_tokens;
+        self.decode_seconds += other.decode_seconds;
+        self.decode_steps += other.decode_steps;
+        self.peak_in_flight += other.peak_in_flight;
+        self.reused_prefix_tokens += other.reused_prefix_tokens;
+        self.sessions += other.sessions;
+    }
 }
 
 /// A submitted request; [`Pending::wait`] blocks until it completes.
@@ -181,6 +217,8 @@ pub struct Engine {
     capacity: usize,
     stats: Arc<Mutex<EngineStats>>,
     kv_budget: u64,
+    /// Requests submitted and not yet answered.
+    outstanding: Arc<AtomicUsize>,
 }
 
 impl Engine {
@@ -205,9 +243,14 @@ impl Engine {
         // One extra slot holds the shared prefix.
         let pool = KvPool::new(io.kv, parallel + 1, capacity)
             .map_err(|e| EngineError::Run(format!("reserving the KV cache: {e}")))?;
-        let stats = Arc::new(Mutex::new(EngineStats::default()));
+        let stats = Arc::new(Mutex::new(EngineStats {
+            sessions: 1,
+            ..EngineStats::default()
+        }));
         let (tx, rx) = mpsc::channel::<Job>();
         let worker_stats = stats.clone();
+        let outstanding = Arc::new(AtomicUsize::new(0));
+        let worker_outstanding = outstanding.clone();
         let worker = std::thread::Builder::new()
             .name("isg-engine".into())
             .spawn(move || {
@@ -219,6 +262,7 @@ impl Engine {
                     chunk: config.prefill_chunk.max(1),
                     kv_budget,
                     stats: worker_stats,
+                    outstanding: worker_outstanding,
                     prefix: None,
                 }
                 .run(rx)
@@ -231,6 +275,7 @@ impl Engine {
             capacity,
             stats,
             kv_budget,
+            outstanding,
         })
     }
 
@@ -249,6 +294,11 @@ impl Engine {
         self.kv_budget
     }
 
+    /// Requests submitted and not yet answered (queued or in flight).
+    pub fn outstanding(&self) -> usize {
+        self.outstanding.load(Ordering::Relaxed)
+    }
+
     /// Queues a request.
     pub fn submit(&self, req: Request) -> Pending {
         let (reply, rx) = mpsc::channel();
@@ -260,7 +310,9 @@ impl Engine {
         let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_ref() {
             Some(tx) => {
+                self.outstanding.fetch_add(1, Ordering::Relaxed);
                 if let Err(mpsc::SendError(job)) = tx.send(job) {
+                    self.outstanding.fetch_sub(1, Ordering::Relaxed);
                     let _ = job.reply.send(Err(EngineError::Stopped));
                 }
             }
@@ -334,11 +386,22 @@ struct Worker {
     chunk: usize,
     kv_budget: u64,
     stats: Arc<Mutex<EngineStats>>,
+    outstanding: Arc<AtomicUsize>,
     /// Token ids whose cache is in the prefix slot.
     prefix: Option<Vec<u32>>,
 }
 
 impl Worker {
+    /// Sends a request's outcome to its caller.
+    fn answer(
+        &self,
+        reply: &Sender<Result<Completion, EngineError>>,
+        outcome: Result<Completion, EngineError>,
+    ) {
+        self.outstanding.fetch_sub(1, Ordering::Relaxed);
+        let _ = reply.send(outcome);
+    }
+
     fn prefix_slot(&self) -> usize {
         self.parallel
     }
@@ -404,7 +467,7 @@ impl Worker {
             });
             if let Some(e) = err {
                 let job = queue.pop_front().expect("front exists");
-                let _ = job.reply.send(Err(e));
+                self.answer(&job.reply, Err(e));
                 continue;
             }
             let in_flight: u64 = seqs.iter().map(|s| s.cost).sum();
@@ -432,7 +495,7 @@ impl Worker {
                 job,
             };
             if let Err(e) = self.reuse_prefix(&mut seq) {
-                let _ = seq.job.reply.send(Err(e));
+                self.answer(&seq.job.reply, Err(e));
                 continue;
             }
             seqs.push(seq);
@@ -525,6 +588,11 @@ impl Worker {
         if req.stop_at_newline && newline(token) && has_text {
             return Some(Finish::Newline);
         }
+        if let Some(check) = &req.stop_when
+            && (check.0)(&seq.generated)
+        {
+            return Some(Finish::Rule);
+        }
         (seq.generated.len() >= req.max_new_tokens).then_some(Finish::Length)
     }
 
@@ -543,13 +611,13 @@ impl Worker {
             tokens: seq.generated,
             finish,
         };
-        let _ = seq.job.reply.send(Ok(done));
+        self.answer(&seq.job.reply, Ok(done));
     }
 
     fn fail(&mut self, seqs: &mut Vec<Seq>, i: usize, e: DecoderError) {
         let seq = seqs.swap_remove(i);
         self.pool.release(seq.slot);
-        let _ = seq.job.reply.send(Err(EngineError::Run(e.to_string())));
+        self.answer(&seq.job.reply, Err(EngineError::Run(e.to_string())));
     }
 
     fn decode_step(&mut self, seqs: &mut Vec<Seq>) {

@@ -7,6 +7,7 @@
 
 pub mod chat;
 pub mod decoder;
+pub mod device;
 pub mod engine;
 pub mod kv;
 pub mod model;

@@ -13,8 +13,12 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use super::decoder::{Decoder, SessionSettings};
-use super::engine::{Engine, EngineConfig, StopVocab};
+use super::device::Device;
+use super::engine::{
+    Completion, Engine, EngineConfig, EngineError, EngineStats, Pending, Request, StopVocab,
+};
 use super::tokenizer::TextTokenizer;
+use ort::session::builder::PrepackedWeights;
 
 /// How to open a model.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +31,12 @@ pub struct ModelSettings {
     pub ort_lib: Option<PathBuf>,
     /// Which `.onnx` of a folder with several (`--variant`).
     pub variant: Option<String>,
+    /// Execution provider (`--device`).
+    pub device: Device,
+    /// ONNX Runtime sessions serving the requests (0 or 1: one). With several, each session
+    /// takes an equal share of `engine.parallel`, the memory budget and the cores, and they share
+    /// one container of pre-packed weights.
+    pub sessions: usize,
 }
 
 /// An opened model.
@@ -35,14 +45,16 @@ pub struct Model {
     onnx: PathBuf,
     id: String,
     tokenizer: Arc<TextTokenizer>,
-    engine: Engine,
+    engines: Vec<Engine>,
     load_seconds: f64,
+    device: Device,
 }
 
 impl Model {
     /// Opens `model` (a folder or `.onnx` file), or the default model when `None`.
     pub fn open(model: Option<&Path>, settings: &ModelSettings) -> anyhow::Result<Model> {
         crate::llm::runtime::ensure(settings.ort_lib.as_deref(), true)?;
+        super::device::ensure(settings.device)?;
         let path = match model {
             Some(p) => p.to_path_buf(),
             None => crate::setup::ensure_default_model()?,
@@ -56,28 +68,49 @@ impl Model {
             TextTokenizer::load(&dir)
                 .with_context(|| format!("loading the tokenizer of {}", dir.display()))?,
         );
-        let decoder = Decoder::load(
-            &onnx,
-            &SessionSettings {
-                threads: settings.threads,
-            },
-        )?;
-        let load_seconds = decoder.load_seconds;
-        let vocab = stop_vocab(&tokenizer, decoder.io().vocab);
+        let sessions = settings.sessions.max(1);
+        let threads = match (settings.threads, sessions) {
+            (0, 1) => 0,
+            (0, k) => (std::thread::available_parallelism().map_or(1, |n| n.get()) / k).max(1),
+            (t, _) => t,
+        };
+        let session_settings = SessionSettings {
+            threads,
+            device: settings.device,
+            prepacked: (sessions > 1).then(PrepackedWeights::new),
+        };
+        let weights = report.weights_bytes();
+        let share = EngineConfig {
+            parallel: settings.engine.parallel.max(1).div_ceil(sessions),
+            max_memory: settings.engine.max_memory.saturating_sub(weights) / sessions as u64
+                + weights / sessions as u64,
+            ..settings.engine.clone()
+        };
+        let mut engines = Vec::with_capacity(sessions);
+        let mut load_seconds = 0.0;
+        let mut vocab = None;
+        for _ in 0..sessions {
+            let decoder = Decoder::load(&onnx, &session_settings)?;
+            load_seconds += decoder.load_seconds;
+            let vocab = vocab
+                .get_or_insert_with(|| stop_vocab(&tokenizer, decoder.io().vocab))
+                .clone();
+            engines.push(Engine::start(
+                decoder,
+                vocab,
+                share.clone(),
+                weights / sessions as u64,
+            )?);
+        }
         let id = model_id(&dir, &onnx)?;
-        let engine = Engine::start(
-            decoder,
-            vocab,
-            settings.engine.clone(),
-            report.weights_bytes(),
-        )?;
         Ok(Model {
             dir,
             onnx,
             id,
             tokenizer,
-            engine,
+            engines,
             load_seconds,
+            device: settings.device,
         })
     }
 
@@ -107,12 +140,45 @@ impl Model {
         self.tokenizer.clone()
     }
 
-    /// The generation engine.
+    /// The generation engine (the first one when there are several sessions).
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.engines[0]
     }
 
-    /// Seconds ONNX Runtime took to create the session.
+    /// Number of ONNX Runtime sessions serving requests.
+    pub fn sessions(&self) -> usize {
+        self.engines.len()
+    }
+
+    /// Queues a request on the session with the fewest requests outstanding.
+    pub fn submit(&self, req: Request) -> Pending {
+        self.engines
+            .iter()
+            .min_by_key(|e| e.outstanding())
+            .expect("a model has at least one engine")
+            .submit(req)
+    }
+
+    /// Runs one request to completion.
+    pub fn generate(&self, req: Request) -> Result<Completion, EngineError> {
+        self.submit(req).wait()
+    }
+
+    /// Engine totals, summed over the sessions.
+    pub fn stats(&self) -> EngineStats {
+        let mut total = EngineStats::default();
+        for e in &self.engines {
+            total.add(&e.stats());
+        }
+        total
+    }
+
+    /// The execution provider the session runs on.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Seconds ONNX Runtime took to create the sessions.
     pub fn load_seconds(&self) -> f64 {
         self.load_seconds
     }

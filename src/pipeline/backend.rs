@@ -2,7 +2,7 @@
 //! engine to submit requests to. [`Backend`] is implemented for the loaded model; keeping the
 //! pipeline behind this small trait lets its plumbing (cache, resume, sinks) be tested on its own.
 
-use crate::llm::engine::{Completion, EngineError, EngineStats, Request};
+use crate::llm::engine::{Completion, EngineError, EngineStats, Request, StopCheck};
 
 use super::prompt::ChatMessage;
 
@@ -28,4 +28,11 @@ pub trait Backend: Send + Sync {
     fn submit(&self, request: Request) -> Ticket;
     /// The engine's totals so far.
     fn stats(&self) -> EngineStats;
+    /// A stopping rule that ends generation once `done` holds for the text generated so far;
+    /// `None` when the backend cannot check text while generating (then the token cap and the
+    /// newline rule still apply).
+    fn stop_check(&self, done: fn(&str) -> bool) -> Option<StopCheck> {
+        let _ = done;
+        None
+    }
 }

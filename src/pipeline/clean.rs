@@ -244,6 +244,76 @@ pub fn summary_for(raw: &str, path: &str) -> (String, Option<Reject>) {
     }
 }
 
+/// Whether a partial answer already holds all that [`summary_for`] keeps of it: its first line
+/// of text has a complete first sentence (a `.`, `!` or `?` followed by a space). Whatever the
+/// model would write next cannot change the summary, so generation can stop there; the
+/// summarizer's answers are cut at this point instead of running to the token cap.
+pub fn first_sentence_done(raw: &str) -> bool {
+    let Some(cleaned) = first_line_so_far(raw) else {
+        return false;
+    };
+    let b = cleaned.as_bytes();
+    b.windows(2)
+        .any(|w| matches!(w[0], b'.' | b'!' | b'?') && w[1] == b' ')
+}
+
+/// Whether a partial answer's summary is already decided: [`first_sentence_done`], or its
+/// first sentence, without the word being written, already repeats itself or names a path,
+/// so [`summary_for`] will reject it whatever follows. Stops a stuck model early.
+pub fn answer_settled(raw: &str) -> bool {
+    if first_sentence_done(raw) {
+        return true;
+    }
+    let Some(cleaned) = first_line_so_far(raw) else {
+        return false;
+    };
+    let p = phrase(&cleaned);
+    let words: Vec<&str> = p.split_whitespace().collect();
+    if words.len() < 8 {
+        return false;
+    }
+    // The word being written may still grow; the ones before it are final.
+    let complete = &words[..words.len() - 1];
+    if complete
+        .iter()
+        .any(|w| w.contains('/') || w.contains(".rs") || w.contains(".py"))
+    {
+        return true;
+    }
+    let norm: Vec<String> = complete
+        .iter()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect();
+    let pairs: Vec<(&String, &String)> = norm.iter().zip(norm.iter().skip(1)).collect();
+    let distinct: std::collections::HashSet<_> = pairs.iter().collect();
+    let tripled = norm
+        .windows(3)
+        .any(|w| !w[0].is_empty() && w[0] == w[1] && w[1] == w[2]);
+    distinct.len() < pairs.len() || tripled
+}
+
+/// The cleaned first line of text of a partial answer, or `None` when there is none yet or
+/// when it opens with a quote (stripped only with its partner at the end of the line, which is
+/// not written yet).
+fn first_line_so_far(raw: &str) -> Option<String> {
+    let line = raw
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !is_fence(l))?;
+    // The steps of `clean` before it strips quotes.
+    let unmarked = strip_markers(line)
+        .replace("**", "")
+        .replace("__", "")
+        .replace('`', "");
+    if strip_label(unmarked.trim()).starts_with(['"', '\'', '“']) {
+        return None;
+    }
+    Some(clean(line))
+}
+
 /// A line of only backticks or tildes, possibly with a language tag: a markdown code fence.
 fn is_fence(line: &str) -> bool {
     line.starts_with("```") || line.starts_with("~~~")
@@ -320,6 +390,7 @@ fn looks_like_code(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn keeps_first_line_of_text() {
@@ -447,6 +518,54 @@ mod tests {
             "The net module: TCP helpers."
         );
         assert_eq!(file_topic("pkg/__init__.py"), "pkg");
+    }
+
+    #[test]
+    fn sentence_done_waits_for_the_space_after_the_stop() {
+        assert!(!first_sentence_done(""));
+        assert!(!first_sentence_done("\n```\n"));
+        assert!(!first_sentence_done("Timers for the runtime."));
+        assert!(first_sentence_done("Timers for the runtime. It"));
+        assert!(first_sentence_done("```\nTimers? Yes"));
+        assert!(!first_sentence_done("\"Timers. For\""));
+        assert!(!first_sentence_done("tokio::time::Sleep"));
+    }
+
+    proptest::proptest! {
+        /// Stopping where `answer_settled` says never changes the kept summary.
+        #[test]
+        fn stopping_at_the_first_sentence_keeps_the_summary(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[A-Za-z]{1,8}").unwrap(),
+                    proptest::sample::select(vec![
+                        "the ", "file ", "is ", "a ", "timer ", "timer-", "of ", "module ",
+                    ]).prop_map(String::from),
+                    proptest::sample::select(vec![
+                        " ", ". ", ".", "! ", "? ", "\n", "```", "`", "**", "\"", "'", "“", "”",
+                        "Summary:", "This file is a ", "- ", "# ", "e.g.", "src/x.rs",
+                    ]).prop_map(String::from),
+                ],
+                0..40,
+            )
+        ) {
+            let raw: String = parts.concat();
+            let mut cut = None;
+            for (i, _) in raw.char_indices().skip(1) {
+                if answer_settled(&raw[..i]) {
+                    cut = Some(i);
+                    break;
+                }
+            }
+            if let Some(i) = cut {
+                // The same summary, accepted or rejected alike (a rejected answer may be cut
+                // for one reason before it would show another).
+                let (cut_summary, cut_reject) = summary_for(&raw[..i], "src/time/mod.rs");
+                let (full_summary, full_reject) = summary_for(&raw, "src/time/mod.rs");
+                proptest::prop_assert_eq!(cut_summary, full_summary, "cut at {}", i);
+                proptest::prop_assert_eq!(cut_reject.is_some(), full_reject.is_some());
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! [`Backend`] for a loaded [`Model`]: its identity, chat template, tokenizer and engine.
 
 use crate::llm::chat::ChatMessage as LlmMessage;
-use crate::llm::engine::{EngineStats, Request};
+use std::sync::Arc;
+
+use crate::llm::engine::{EngineStats, Request, StopCheck};
 use crate::llm::model::Model;
 
 use super::backend::{Backend, Ticket};
@@ -45,11 +47,18 @@ impl Backend for Model {
     }
 
     fn submit(&self, request: Request) -> Ticket {
-        let pending = self.engine().submit(request);
+        let pending = Model::submit(self, request);
         Box::new(move || pending.wait())
     }
 
     fn stats(&self) -> EngineStats {
-        self.engine().stats()
+        Model::stats(self)
+    }
+
+    fn stop_check(&self, done: fn(&str) -> bool) -> Option<StopCheck> {
+        let tokenizer = self.tokenizer_arc();
+        Some(StopCheck(Arc::new(move |ids: &[u32]| {
+            tokenizer.decode(ids, true).is_ok_and(|text| done(&text))
+        })))
     }
 }

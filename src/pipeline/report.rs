@@ -33,7 +33,7 @@ pub struct Totals {
     pub wall_seconds: f64,
     /// Computed chunks per minute of wall time.
     pub chunks_per_min: f64,
-    /// Prompt tokens per second of prefill (engine figures).
+    /// Prompt tokens per second of prefill (engine figures, all sessions together).
     pub prefill_tok_s: f64,
     /// Generated tokens per second of decoding (engine figures).
     pub decode_tok_s: f64,
@@ -51,9 +51,9 @@ pub struct Times {
     pub chunk: f64,
     /// Rendering and tokenizing prompts, fitting them to the budget (summed over workers).
     pub tokenize: f64,
-    /// The engine's prefill runs.
+    /// The engine's prefill runs (with several sessions, their seconds divided by their number).
     pub prefill: f64,
-    /// The engine's decode steps.
+    /// The engine's decode steps (likewise).
     pub decode: f64,
     /// Writing records, the cache and the final outputs.
     pub write: f64,

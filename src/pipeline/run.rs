@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::backend::Backend;
 use super::cache::{Cache, CacheEntry, KeySettings, cache_key};
-use super::clean::summary_for;
+use super::clean::{answer_settled, summary_for};
 use super::error::PipelineError;
 use super::progress::Progress;
 use super::prompt::{PROMPT_VERSION, PromptTemplate, template_messages};
@@ -164,8 +164,10 @@ pub fn summarize_into(
     let records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
     let stats = stats_delta(&stats_before, &backend.stats());
     times.tokenize = tokenize_us.load(Ordering::Relaxed) as f64 / 1e6;
-    times.prefill = stats.prefill_seconds;
-    times.decode = stats.decode_seconds;
+    // Sessions run side by side: their summed seconds divided by their number is the time taken.
+    let sessions = stats.sessions.max(1) as f64;
+    times.prefill = stats.prefill_seconds / sessions;
+    times.decode = stats.decode_seconds / sessions;
     let mut report = RunReport {
         isg_version: env!("CARGO_PKG_VERSION").to_string(),
         model,
@@ -273,6 +275,8 @@ impl<'a> Plan<'a> {
             sampling: Sampling::Greedy,
             shared_prefix: self.head.len(),
             ignore_eos: false,
+            // Only the first sentence is kept: stop once it is written (or already rejected).
+            stop_when: backend.stop_check(answer_settled),
         };
         let started = Instant::now();
         let completion = match (backend.submit(request.clone()))() {
@@ -391,6 +395,7 @@ fn stats_delta(before: &EngineStats, after: &EngineStats) -> EngineStats {
         peak_in_flight: after.peak_in_flight,
         reused_prefix_tokens: after.reused_prefix_tokens
             - before.reused_prefix_tokens.min(after.reused_prefix_tokens),
+        sessions: after.sessions,
     }
 }
 
@@ -419,8 +424,14 @@ fn totals(records: &[SummaryRecord], files: usize, stats: &EngineStats) -> Total
         generated_tokens: computed.iter().map(|r| r.generated_tokens as u64).sum(),
         wall_seconds: 0.0,
         chunks_per_min: 0.0,
-        prefill_tok_s: rate(stats.prefill_tokens, stats.prefill_seconds),
-        decode_tok_s: rate(stats.decode_tokens, stats.decode_seconds),
+        prefill_tok_s: rate(
+            stats.prefill_tokens,
+            stats.prefill_seconds / stats.sessions.max(1) as f64,
+        ),
+        decode_tok_s: rate(
+            stats.decode_tokens,
+            stats.decode_seconds / stats.sessions.max(1) as f64,
+        ),
         peak_rss_bytes: peak_rss_bytes(),
     }
 }

@@ -1,0 +1,84 @@
+//! Flags shared by the commands that run the summarize pipeline (`isg summarize`, `isg eval`):
+//! which model, how it runs, and what each prompt holds.
+
+use std::path::PathBuf;
+
+use super::Global;
+use isg::llm::model::ModelSettings;
+use isg::pipeline::settings::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_PARALLEL, DEFAULT_SESSIONS};
+use isg::pipeline::{ProgressMode, SummarizeSettings};
+use isg::source::{DEFAULT_MAX_LINES, View};
+
+/// Model, engine and prompt flags of a pipeline run.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Model folder or `.onnx` file (default: the built-in default model, set up on first use).
+    #[arg(long, value_name = "M")]
+    pub model: Option<PathBuf>,
+    /// Which `.onnx` to load when the model folder holds several.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Requests kept in flight at once (the engine batches them).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARALLEL)]
+    pub parallel: usize,
+    /// ONNX Runtime sessions sharing the requests and one copy of the pre-packed weights.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SESSIONS)]
+    pub sessions: usize,
+    /// ONNX Runtime threads per session (default: the cores, divided among the sessions).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Longest chunk in lines.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LINES)]
+    pub max_lines: usize,
+    /// Only files matching one of these globs (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip files and folders matching these globs (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// What the model reads of each chunk: code, code-doc-first-line, code-doc-first-line-only,
+    /// interface or names (smaller views follow when a prompt does not fit).
+    #[arg(long, value_name = "VIEW")]
+    pub view: Option<View>,
+    /// Longest prompt in tokens (default: the model's context minus --max-new-tokens).
+    #[arg(long, value_name = "N")]
+    pub max_prompt_tokens: Option<usize>,
+    /// Cap on generated tokens per summary.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_NEW_TOKENS)]
+    pub max_new_tokens: usize,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl RunArgs {
+    /// Pipeline settings for `root` with these flags applied.
+    pub fn settings(&self, root: impl Into<PathBuf>) -> SummarizeSettings {
+        let mut s = SummarizeSettings::new(root);
+        s.walk.include = self.include.clone();
+        s.walk.exclude = self.exclude.clone();
+        s.max_lines = self.max_lines;
+        if let Some(v) = self.view {
+            s.view = v;
+        }
+        s.max_prompt_tokens = self.max_prompt_tokens;
+        s.max_new_tokens = self.max_new_tokens;
+        s.parallel = self.parallel.max(1);
+        s.progress = if self.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        };
+        s
+    }
+
+    /// How to open the model for these flags.
+    pub fn model_settings(&self, global: &Global) -> ModelSettings {
+        let mut m = global.model_settings();
+        m.engine.parallel = self.parallel.max(1);
+        m.sessions = self.sessions.max(1);
+        m.threads = self.threads.unwrap_or(0);
+        m.variant = self.variant.clone();
+        m
+    }
+}
