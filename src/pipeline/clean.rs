@@ -183,27 +183,16 @@ fn first_sentence(s: &str) -> &str {
 /// file path.
 pub fn accept_for(summary: &str) -> Result<String, Reject> {
     let s = accept(summary)?;
-    let words: Vec<String> = s
-        .split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .collect();
+    let words = normalized_words(&s);
     if words.len() < MIN_WORDS {
         return Err(Reject::Short);
     }
-    let pairs: Vec<(&String, &String)> = words.iter().zip(words.iter().skip(1)).collect();
-    let distinct: std::collections::HashSet<_> = pairs.iter().collect();
-    let tripled = words
-        .windows(3)
-        .any(|w| !w[0].is_empty() && w[0] == w[1] && w[1] == w[2]);
     let hyphen_loop = s
         .split(['-', '.'])
         .collect::<Vec<_>>()
         .windows(3)
         .any(|w| w[0] == w[1] && w[1] == w[2]);
-    if distinct.len() < pairs.len() || tripled || hyphen_loop {
+    if repeats_words(&words) || hyphen_loop {
         return Err(Reject::Repetitive);
     }
     if s.contains('/') || s.contains(".rs") || s.contains(".py") {
@@ -280,16 +269,24 @@ pub fn answer_settled(raw: &str) -> bool {
     {
         return true;
     }
-    let norm: Vec<String> = complete
-        .iter()
+    repeats_words(&normalized_words(&complete.join(" ")))
+}
+
+/// The words of `s`, lower-cased, without surrounding punctuation.
+fn normalized_words(s: &str) -> Vec<String> {
+    s.split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| !c.is_alphanumeric())
                 .to_lowercase()
         })
-        .collect();
-    let pairs: Vec<(&String, &String)> = norm.iter().zip(norm.iter().skip(1)).collect();
+        .collect()
+}
+
+/// A pair of words that comes twice, or one word three times in a row.
+fn repeats_words(words: &[String]) -> bool {
+    let pairs: Vec<(&String, &String)> = words.iter().zip(words.iter().skip(1)).collect();
     let distinct: std::collections::HashSet<_> = pairs.iter().collect();
-    let tripled = norm
+    let tripled = words
         .windows(3)
         .any(|w| !w[0].is_empty() && w[0] == w[1] && w[1] == w[2]);
     distinct.len() < pairs.len() || tripled
