@@ -315,6 +315,11 @@ impl Decoder {
 
 /// Turns an `OrtStatus` into a result, releasing it.
 fn check_status(status: ort::sys::OrtStatusPtr) -> Result<(), DecoderError> {
+    status_result(status).map_err(DecoderError::Run)
+}
+
+/// Turns an `OrtStatus` returned by the C API into `Ok` or its message, releasing it.
+pub(crate) fn status_result(status: ort::sys::OrtStatusPtr) -> Result<(), String> {
     if status.0.is_null() {
         return Ok(());
     }
@@ -322,13 +327,16 @@ fn check_status(status: ort::sys::OrtStatusPtr) -> Result<(), DecoderError> {
     // copied before the status is released.
     let msg = unsafe {
         let api = ort::api();
-        let m = std::ffi::CStr::from_ptr((api.GetErrorMessage)(status.0))
-            .to_string_lossy()
-            .into_owned();
+        let p = (api.GetErrorMessage)(status.0);
+        let m = if p.is_null() {
+            "unknown error".to_string()
+        } else {
+            std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+        };
         (api.ReleaseStatus)(status.0);
         m
     };
-    Err(DecoderError::Run(msg))
+    Err(msg)
 }
 
 /// A cache tensor over pool memory, of the model's element type.

@@ -8,6 +8,8 @@
 use std::ffi::{CStr, c_char};
 
 use ort::session::builder::SessionBuilder;
+
+use super::decoder::status_result;
 use thiserror::Error;
 
 /// The execution provider a session runs on.
@@ -98,12 +100,7 @@ pub fn available_providers() -> Result<Vec<String>, DeviceError> {
     // SAFETY: ONNX Runtime fills `list` with `n` NUL-terminated strings that stay valid until
     // ReleaseAvailableProviders, which is called below on the same pointer and count.
     unsafe {
-        let status = get(&mut list, &mut n);
-        if !status.0.is_null() {
-            let message = ort_status_message(status.0);
-            (api.ReleaseStatus)(status.0);
-            return Err(DeviceError::Query(message));
-        }
+        status_result(get(&mut list, &mut n)).map_err(DeviceError::Query)?;
         let mut out = Vec::with_capacity(n.max(0) as usize);
         for i in 0..n.max(0) as usize {
             let p = *list.add(i);
@@ -111,26 +108,8 @@ pub fn available_providers() -> Result<Vec<String>, DeviceError> {
                 out.push(CStr::from_ptr(p).to_string_lossy().into_owned());
             }
         }
-        let status = release(list, n);
-        if !status.0.is_null() {
-            (api.ReleaseStatus)(status.0);
-        }
+        let _ = status_result(release(list, n));
         Ok(out)
-    }
-}
-
-/// # Safety
-/// `status` must be a live OrtStatus.
-unsafe fn ort_status_message(status: *mut ort::sys::OrtStatus) -> String {
-    let api = ort::api();
-    // SAFETY: the message pointer belongs to the live status.
-    unsafe {
-        let msg = (api.GetErrorMessage)(status);
-        if msg.is_null() {
-            "unknown error".into()
-        } else {
-            CStr::from_ptr(msg).to_string_lossy().into_owned()
-        }
     }
 }
 
