@@ -5,8 +5,10 @@
 //! tokens, stopping rules, sampling) and wait on the returned [`Pending`] for a [`Completion`]
 //! with its figures. The worker keeps up to `parallel` sequences in flight: prompts are prefilled
 //! one piece (default 512 tokens) at a time into their own cache slot, and every sequence that is
-//! generating advances by one token per batched decode step. A finished sequence's slot is given
-//! to the next queued request at once (continuous batching). Admission respects a memory budget
+//! generating advances by one token per batched decode step. Admitted prompts are prefilled
+//! before the next decode step, so each step carries as many rows as possible (a step reads every
+//! weight once whatever its width). A finished sequence's slot is given to the next queued
+//! request at once (continuous batching). Admission respects a memory budget
 //! that counts each sequence's cache (prompt plus output budget) and the activations of a step.
 
 use std::collections::VecDeque;
@@ -432,10 +434,12 @@ impl Worker {
                 }
             }
             self.admit(&mut queue, &mut seqs);
+            // Prompts first: a decode step costs about the same with one row as with twenty
+            // (it reads every weight once), so it runs once every admitted prompt is in and the
+            // batch is as wide as it can be.
             if let Some(i) = seqs.iter().position(|s| matches!(s.phase, Phase::Prefill)) {
                 self.prefill_piece(&mut seqs, i);
-            }
-            if seqs.iter().any(|s| matches!(s.phase, Phase::Decode)) {
+            } else if seqs.iter().any(|s| matches!(s.phase, Phase::Decode)) {
                 self.decode_step(&mut seqs);
             }
         }
