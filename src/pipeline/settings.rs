@@ -21,9 +21,9 @@ pub const DEFAULT_MAX_NEW_TOKENS: usize = 48;
 pub const DEFAULT_PARALLEL: usize = 20;
 
 /// The default number of ONNX Runtime sessions sharing those requests. On 2 cores, two
-/// single-threaded sessions (10 streams each) served 114.2 requests/min against 97.7 for one
-/// two-threaded session, back to back (`isg bench --parallel 20 --prompt-tokens 450
-/// --new-tokens 24`), for about 240 MB more memory.
+/// single-threaded sessions (10 streams each) summarized all of tokio in 460.9 s against 555.9 s
+/// for one two-threaded session (`scripts/bench-tokio.sh [--sessions 1]`), for about 240 MB more
+/// memory.
 pub const DEFAULT_SESSIONS: usize = 2;
 
 /// The name of the output folder when none is given.
