@@ -52,17 +52,49 @@ pub fn runtime() -> Option<&'static isg::llm::runtime::RuntimeInfo> {
     }
 }
 
-/// Converts `gguf` once per process and options into a temporary folder.
+/// This process's folder for converted models (about 250 MB each).
+static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn remove_scratch() {
+    if let Some(dir) = SCRATCH.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// `<cargo's test tmp dir>/converted/<pid>`: a static is never dropped, so a `TempDir` here would
+/// leak its models; the folder is removed when the process exits, and folders of processes that
+/// no longer run (killed test runs) are removed when the next one starts.
+fn scratch() -> &'static Path {
+    SCRATCH.get_or_init(|| {
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("converted");
+        if let Ok(entries) = std::fs::read_dir(&base) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.parse::<u32>().is_ok() && !Path::new("/proc").join(&name).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(std::process::id().to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the test scratch folder");
+        // SAFETY: registers a plain function that only removes a folder.
+        unsafe {
+            libc::atexit(remove_scratch);
+        }
+        dir
+    })
+}
+
+/// Converts `gguf` once per process and options into this process's scratch folder.
 pub fn converted(gguf: &Path, bits: Bits, logits: LogitsMode) -> PathBuf {
     static DIRS: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    static ROOT: OnceLock<tempfile::TempDir> = OnceLock::new();
     let key = format!("{}-{}-{:?}", gguf.display(), bits.number(), logits);
     let mut dirs = DIRS.get_or_init(Default::default).lock().unwrap();
     if let Some(d) = dirs.get(&key) {
         return d.clone();
     }
-    let root = ROOT.get_or_init(|| tempfile::tempdir().unwrap());
-    let out = root.path().join(format!("m{}", dirs.len()));
+    let out = scratch().join(format!("m{}", dirs.len()));
     let opts = ConvertOptions {
         bits,
         logits,
