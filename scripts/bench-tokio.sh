@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Summarizes the whole tokio crate (1.54.1, from the cargo registry) with the default settings
-# into a temporary output folder and prints wall time, chunks/min, tokens/s and peak RSS from
-# its run.json. Usage: scripts/bench-tokio.sh [extra isg summarize flags...]
+# Summarizes the whole tokio crate (1.54.1, from the cargo registry) into a fresh output folder
+# (no cache carried over) and prints wall time, chunks/min, tokens/s and peak RSS from its run.json.
+#
+# Usage:
+#   scripts/bench-tokio.sh [FLAGS...]                 one run with these `isg summarize` flags
+#   scripts/bench-tokio.sh --compare "FLAGS A" "FLAGS B"
+#                                                     run A, then B, in one invocation, and print
+#                                                     the ratio of their wall times (B / A)
+# Flags are split on spaces, e.g. --compare "--model smollm2-135m" "--model qwen2.5-coder-0.5b".
+# Add `--include 'src/sync/**'` to a configuration to time a part of tokio.
+# The CPU model and its vector extensions are printed first: figures from different machines
+# do not compare.
 set -euo pipefail
+set -f # configurations are split on spaces; their globs go to isg as they are
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 tokio="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/tokio-1.54.1 2>/dev/null | head -n1 || true)"
@@ -17,12 +27,19 @@ if [[ -z "$tokio" ]]; then
 fi
 
 cargo build --release -q --manifest-path "$here/Cargo.toml"
-out="$(mktemp -d -t isg-bench-tokio.XXXXXX)"
-echo "summarizing $tokio into $out" >&2
-status=0
-"$here/target/release/isg" summarize "$tokio" --out "$out" "$@" || status=$?
 
-python3 - "$out/run.json" <<'PY'
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
+ext="$(grep -o -w -E 'avx512_vnni|amx_tile|avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "cpu              $cpu, $(nproc) cores, ${ext:-no AVX}"
+
+# One run: prints its figures and leaves its wall time in $wall.
+run_one() {
+    local out status=0
+    out="$(mktemp -d -t isg-bench-tokio.XXXXXX)"
+    echo "summarizing $tokio into $out with: $*" >&2
+    # shellcheck disable=SC2068
+    "$here/target/release/isg" summarize "$tokio" --quiet --out "$out" $@ || status=$?
+    python3 - "$out/run.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 t, s = r["totals"], r["times"]
@@ -30,12 +47,27 @@ print(f"model            {r['model']}")
 print(f"files / chunks   {t['files']} / {t['chunks']} ({t['cached']} cached, {t['computed']} computed, {t['failed']} failed)")
 print(f"wall time        {t['wall_seconds']:.1f} s")
 print(f"chunks/min       {t['chunks_per_min']:.1f}")
-print(f"prompt tokens    {t['prompt_tokens']}  ({t['prompt_tokens'] / max(t['wall_seconds'], 1e-9):.0f} tok/s over the wall time)")
+print(f"prompt tokens    {t['prompt_tokens']}  ({t['prompt_tokens'] / max(t['chunks'], 1):.0f} per chunk, {t['prompt_tokens'] / max(t['wall_seconds'], 1e-9):.0f} tok/s over the wall time)")
 print(f"generated tokens {t['generated_tokens']}")
 print(f"prefill tok/s    {t['prefill_tok_s']:.0f}")
 print(f"decode tok/s     {t['decode_tok_s']:.0f}")
 print(f"peak RSS         {t['peak_rss_bytes'] / 2**20:.0f} MiB")
 print("stage seconds    " + ", ".join(f"{k} {v:.1f}" for k, v in s.items()))
 PY
-echo "outputs in $out" >&2
-exit "$status"
+    wall="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["wall_seconds"])' "$out/run.json")"
+    echo "outputs in $out" >&2
+    return "$status"
+}
+
+if [[ "${1:-}" == "--compare" ]]; then
+    [[ $# -eq 3 ]] || { echo "usage: $0 --compare \"FLAGS A\" \"FLAGS B\"" >&2; exit 2; }
+    echo "== A: $2"
+    run_one $2 || echo "(A exited with $?)"
+    wall_a="$wall"
+    echo "== B: $3"
+    run_one $3 || echo "(B exited with $?)"
+    wall_b="$wall"
+    python3 -c 'import sys; a, b = map(float, sys.argv[1:]); print(f"wall time B / A  {b / a:.2f}  ({b:.1f} s / {a:.1f} s)")' "$wall_a" "$wall_b"
+else
+    run_one "$@"
+fi
