@@ -72,7 +72,12 @@ fn the_add_prompt_is_answered_with_a_sentence_about_adding() {
         ))
         .unwrap();
     let text = m.tokenizer().decode(&out.tokens, true).unwrap();
-    assert!(text.to_lowercase().contains("add"), "answer: {text}");
+    // "adds a and b" (SmolLM2) or "returns their sum" (Qwen2.5-Coder): either way, addition.
+    let lower = text.to_lowercase();
+    assert!(
+        lower.contains("add") || lower.contains("sum"),
+        "answer: {text}"
+    );
     assert_eq!(out.finish, Finish::Eos, "answer: {text}");
 }
 

@@ -383,3 +383,43 @@ fn setup_of_a_catalog_model_under_ci_sets_it_up_and_records_the_width() {
     assert_eq!(list[0]["set_up"], true);
     assert_eq!(list[0]["bits"], bits.number());
 }
+
+#[test]
+fn setup_of_the_default_model_under_ci_and_doctor_prints_its_width() {
+    let out = Command::new(env!("CARGO_BIN_EXE_isg"))
+        .env("CI", "true")
+        .arg("setup")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cache = isg::provision::cache_dir();
+    let model = isg::provision::catalog::find(isg::provision::DEFAULT_MODEL).unwrap();
+    let dir = isg::provision::setup::model_dir(&cache, model);
+    let record = isg::convert::width::read_record(&dir).expect("width recorded");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_isg"))
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "default model  qwen2.5-coder-0.5b {}",
+            dir.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "weights        {}-bit ({})",
+            record.bits.number(),
+            record.reason
+        )),
+        "{text}"
+    );
+    assert!(text.contains("--bits auto picks"), "{text}");
+}
