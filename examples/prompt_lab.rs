@@ -210,7 +210,9 @@ fn main() -> anyhow::Result<()> {
         },
         ..ModelSettings::default()
     };
-    let model = Model::open(None, &settings)?;
+    isg::provision::ensure_runtime(None)?;
+    let dir = isg::provision::resolve_model(None, &Default::default())?;
+    let model = Model::open(&dir, &settings)?;
     println!("| design | chrF | ROUGE-L | MiniLM | prompt tokens (shared + own) | rejected | s |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for d in &chosen {

@@ -22,7 +22,7 @@ const CORPUS: &[&str] = &[
     include_str!("llm/runtime.rs"),
     include_str!("llm/sample.rs"),
     include_str!("llm/model.rs"),
-    include_str!("home.rs"),
+    include_str!("provision/cache.rs"),
     include_str!("bench.rs"),
 ];
 

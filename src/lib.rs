@@ -4,15 +4,15 @@
 //! Data flows one way: [`source`] walks a tree and cuts files into chunks, [`pipeline`] turns
 //! chunks into prompts and feeds them to the [`llm`] engine, and writes the summaries to sinks.
 //! [`onnx`] reads and checks ONNX models without loading their weights, [`gguf`] reads GGUF files
-//! and [`convert`] turns them into ONNX decoder folders. [`home`] knows where isg keeps its cache.
+//! and [`convert`] turns them into ONNX decoder folders. [`provision`] fetches ONNX Runtime and the
+//! catalog models into isg's cache and resolves `--model` to a folder.
 
 pub mod bench;
 pub mod convert;
 pub mod eval;
 pub mod gguf;
-pub mod home;
 pub mod llm;
 pub mod onnx;
 pub mod pipeline;
-pub mod setup;
+pub mod provision;
 pub mod source;

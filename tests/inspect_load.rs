@@ -9,12 +9,11 @@ use std::path::Path;
 use std::process::Command;
 
 use inspect_models::*;
-use isg::llm::runtime;
 use ort::session::Session;
 use ort::value::Tensor;
 
 fn isg_inspect(path: &Path, extra: &[&str]) -> (i32, String, String) {
-    let rt = runtime::for_tests();
+    let rt = isg::provision::runtime_for_tests();
     let out = Command::new(env!("CARGO_BIN_EXE_isg"))
         .arg("inspect")
         .arg(path)
@@ -31,7 +30,7 @@ fn isg_inspect(path: &Path, extra: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn linear_model_with_external_data_computes_the_right_numbers() {
-    let rt = runtime::for_tests();
+    let rt = isg::provision::runtime_for_tests();
     let t = tempfile::tempdir().unwrap();
     let model = write_linear(&t.path().join("m"));
     isg::onnx::preflight(&model).expect("the model passes the checks");
@@ -73,7 +72,10 @@ fn load_reports_time_and_memory() {
         "{line}"
     );
     assert!(
-        line.contains(&format!("ONNX Runtime {}", runtime::for_tests().version)),
+        line.contains(&format!(
+            "ONNX Runtime {}",
+            isg::provision::runtime_for_tests().version
+        )),
         "{line}"
     );
 

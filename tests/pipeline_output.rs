@@ -34,14 +34,14 @@ fn report(shard: Shard) -> RunReport {
 
 #[test]
 fn markdown_groups_by_directory_and_file_in_source_order() {
-    let mut recs = records_of(&["src/pipeline/shard.rs", "src/home.rs", "build.rs"]);
+    let mut recs = records_of(&["src/pipeline/shard.rs", "src/bench.rs", "build.rs"]);
     isg::pipeline::record::sort_source_order(&mut recs);
     recs[0].error = Some("engine stopped".into());
     let md = render_markdown(&recs, &report(Shard::ALL));
     let dirs: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
     assert_eq!(dirs, ["## ./", "## src/", "## src/pipeline/"]);
     let files: Vec<&str> = md.lines().filter(|l| l.starts_with("### ")).collect();
-    assert_eq!(files, ["### build.rs", "### home.rs", "### shard.rs"]);
+    assert_eq!(files, ["### build.rs", "### bench.rs", "### shard.rs"]);
     let bullets: Vec<&str> = md.lines().filter(|l| l.starts_with("- L")).collect();
     assert_eq!(bullets.len(), recs.len());
     assert!(
@@ -64,7 +64,7 @@ fn markdown_groups_by_directory_and_file_in_source_order() {
 #[test]
 fn a_torn_last_record_is_ignored() {
     let tmp = tempfile::tempdir().unwrap();
-    let recs = records_of(&["src/home.rs"]);
+    let recs = records_of(&["src/bench.rs"]);
     let mut text = String::new();
     for r in &recs {
         text.push_str(&serde_json::to_string(r).unwrap());
@@ -78,7 +78,7 @@ fn a_torn_last_record_is_ignored() {
 
 #[test]
 fn merge_joins_in_source_order_and_refuses_mismatches() {
-    let all = records_of(&["src/pipeline/shard.rs", "src/home.rs", "build.rs"]);
+    let all = records_of(&["src/pipeline/shard.rs", "src/bench.rs", "build.rs"]);
     let split = |k: u32| -> Vec<SummaryRecord> {
         let s = Shard { index: k, count: 2 };
         all.iter()

@@ -121,7 +121,7 @@ fn edits_recompute_only_changed_chunks_and_deleted_files_drop_out() {
     let mut text = std::fs::read_to_string(&edited).unwrap();
     text.push_str("\n/// Added later.\npub fn added_later() -> u32 {\n    7\n}\n");
     std::fs::write(&edited, text).unwrap();
-    std::fs::remove_file(root.join("src/home.rs")).unwrap();
+    std::fs::remove_file(root.join("src/bench.rs")).unwrap();
 
     let backend = StandIn::new();
     let report = summarize(&backend, &s).unwrap();
@@ -134,7 +134,7 @@ fn edits_recompute_only_changed_chunks_and_deleted_files_drop_out() {
     );
     assert_eq!(backend.submitted.load(Ordering::SeqCst), computed.len());
     assert_eq!(report.totals.computed, computed.len());
-    assert!(after.iter().all(|r| r.path != "src/home.rs"));
+    assert!(after.iter().all(|r| r.path != "src/bench.rs"));
     assert!(
         after
             .iter()
@@ -149,7 +149,7 @@ fn edits_recompute_only_changed_chunks_and_deleted_files_drop_out() {
             "{r:?}"
         );
     }
-    let untouched = before.iter().filter(|r| r.path != "src/home.rs").count();
+    let untouched = before.iter().filter(|r| r.path != "src/bench.rs").count();
     assert!(after.len() - computed.len() >= untouched - 1);
     assert!(
         after

@@ -2,7 +2,8 @@
 //! outputs' structure and one-line summaries, and resuming after SIGKILL with exactly one record
 //! per chunk and no cached chunk computed again.
 //!
-//! These tests run the `isg` binary, which opens the default model (set up on first use). When
+//! These tests run the `isg` binary on the default catalog model (or `$ISG_TEST_MODEL`), set up
+//! through the same path as `isg setup` before the binary starts. When
 //! the tokio crate is not in the cargo registry they are skipped, except under `CI=true`, where
 //! they fail.
 
@@ -29,6 +30,8 @@ fn summarize_args(tokio: &Path, out: &Path, include: &str) -> Vec<String> {
         "--include".into(),
         include.into(),
         "--quiet".into(),
+        "--model".into(),
+        isg::provision::model_for_tests().display().to_string(),
     ]
 }
 

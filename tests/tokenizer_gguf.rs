@@ -1,5 +1,5 @@
-//! The tokenizer built from the default model's GGUF file agrees with llama.cpp and with the
-//! model's own vocabulary.
+//! The tokenizer built from SmolLM2's GGUF file (catalog model `smollm2-135m`) agrees with
+//! llama.cpp and with the model's own vocabulary.
 
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;

@@ -1,5 +1,5 @@
 //! Every Rust file of the tokio crate survives encode → decode unchanged with the tokenizer
-//! built from the default model's GGUF file.
+//! built from SmolLM2's GGUF file.
 
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;

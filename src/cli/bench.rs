@@ -6,14 +6,15 @@ use std::process::ExitCode;
 use super::Global;
 use isg::bench::{BenchSettings, run as run_bench};
 use isg::llm::engine::EngineConfig;
-use isg::llm::model::{Model, ModelSettings};
+use isg::llm::model::ModelSettings;
 
 /// Flags of `isg bench`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Model folder or .onnx file (default: the default model).
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// Catalog model name (see `isg models`), model folder or .onnx file (default: the default
+    /// catalog model, set up on first use).
+    #[arg(long, value_name = "M")]
+    model: Option<String>,
     /// Concurrency levels, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,4,20")]
     parallel: Vec<usize>,
@@ -66,7 +67,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         sessions: args.sessions,
         ..global.model_settings()
     };
-    let model = Model::open(args.model.as_deref(), &settings)?;
+    let model = global.open_model(args.model.as_deref(), &settings)?;
     eprintln!(
         "model {} (load {:.2} s), {} prompt tokens, {} new tokens per request",
         model.id(),

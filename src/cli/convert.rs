@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Global;
+use isg::convert::width::{CpuFeatures, WidthChoice, choose_bits, write_record};
 use isg::convert::{Bits, ConvertOptions, KvDtype, LogitsMode};
 
 /// Flags of `isg convert`.
@@ -15,9 +16,10 @@ pub struct Args {
     pub model: PathBuf,
     /// The folder to write (model.onnx, model.onnx_data, configs, tokenizer).
     pub out_dir: PathBuf,
-    /// Weight precision: 4 or 8 (MatMulNBits blocks), 16 or 32 (floats).
-    #[arg(long, default_value_t = isg::convert::DEFAULT_BITS.number())]
-    pub bits: u32,
+    /// Weight precision: 4 or 8 (MatMulNBits blocks), 16 or 32 (floats), or auto (4 or 8,
+    /// whichever is faster on this CPU; the choice and why go into OUT_DIR/isg-weights.txt).
+    #[arg(long, value_name = "BITS", default_value = "auto")]
+    pub bits: String,
     /// Logits for the last position only, or for every position.
     #[arg(long, value_enum, default_value_t = LogitsArg::Last)]
     pub logits: LogitsArg,
@@ -49,10 +51,15 @@ pub enum KvArg {
 
 /// Runs `isg convert`.
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let bits = Bits::from_number(args.bits)
-        .with_context(|| format!("--bits {} is not one of 4, 8, 16, 32", args.bits))?;
+    let choice = match parse_bits(&args.bits)? {
+        Some(bits) => WidthChoice {
+            bits,
+            reason: format!("asked for with --bits {}", bits.number()),
+        },
+        None => choose_bits(&CpuFeatures::detect()),
+    };
     let opts = ConvertOptions {
-        bits,
+        bits: choice.bits,
         logits: match args.logits {
             LogitsArg::Last => LogitsMode::Last,
             LogitsArg::All => LogitsMode::All,
@@ -65,9 +72,24 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     };
     let report = isg::convert::convert(&args.model, &args.out_dir, &opts)
         .with_context(|| format!("converting {}", args.model.display()))?;
+    write_record(&args.out_dir, &choice)
+        .with_context(|| format!("writing the width record into {}", args.out_dir.display()))?;
     println!("{report}");
+    println!("weights {}-bit: {}", choice.bits.number(), choice.reason);
     if !report.tokenizer_written {
         eprintln!("note: no tokenizer files were written (tokenizer support is not built in)");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--bits`: `auto` (`None`: picked for this CPU) or 4, 8, 16, 32.
+pub fn parse_bits(text: &str) -> anyhow::Result<Option<Bits>> {
+    if text == "auto" {
+        return Ok(None);
+    }
+    text.parse()
+        .ok()
+        .and_then(Bits::from_number)
+        .map(Some)
+        .with_context(|| format!("--bits {text} is not one of auto, 4, 8, 16, 32"))
 }

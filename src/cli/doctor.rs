@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::Global;
+use isg::convert::width::{CpuFeatures, choose_bits, read_record};
 use isg::llm::runtime;
+use isg::provision::{catalog, setup};
 
 /// Flags of `isg doctor`.
 #[derive(clap::Args, Debug)]
@@ -17,10 +19,15 @@ pub struct Args {
 
 /// Runs `isg doctor`: exit 0 when ONNX Runtime loads and the default model exists, 1 otherwise.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let cache = isg::home::cache_dir();
-    let rt = runtime::ensure(global.ort_lib.as_deref(), false);
-    let model_dir = isg::home::default_model_dir();
-    let model_ok = isg::home::default_model_ready();
+    let cache = isg::provision::cache_dir();
+    let rt = runtime::ensure(global.ort_lib.as_deref());
+    let default =
+        catalog::find(catalog::DEFAULT_MODEL).expect("the default model is in the catalog");
+    let model_dir = setup::model_dir(&cache, default);
+    let model_ok = setup::installed_bits(&cache, default).is_some();
+    let width = model_ok.then(|| read_record(&model_dir)).flatten();
+    let cpu = CpuFeatures::detect();
+    let auto = choose_bits(&cpu);
     let mut problems = Vec::new();
     if let Err(e) = &rt {
         problems.push(e.to_string());
@@ -36,8 +43,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     if !model_ok {
         problems.push(format!(
-            "default model not found at {}; fix: run `isg setup`",
-            model_dir.display()
+            "default model {} not set up at {}; fix: run `{}`",
+            default.name,
+            model_dir.display(),
+            default.setup_command()
         ));
     }
     if args.json {
@@ -50,6 +59,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             "device": global.device,
             "cache_dir": cache.display().to_string(),
             "default_model": model_ok.then(|| model_dir.display().to_string()),
+            "default_model_name": default.name,
+            "weights_bits": width.as_ref().map(|w| w.bits.number()),
+            "weights_why": width.as_ref().map(|w| w.reason.clone()),
+            "cpu": cpu.model_name,
+            "cpu_features": cpu.summary(),
+            "auto_bits": auto.bits.number(),
+            "auto_why": auto.reason,
             "problems": problems,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -78,12 +94,23 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
         println!("cache dir      {}", cache.display());
         println!(
-            "default model  {}",
+            "default model  {} {}",
+            default.name,
             if model_ok {
                 model_dir.display().to_string()
             } else {
-                "missing".into()
+                "(not set up)".into()
             }
+        );
+        if let Some(w) = &width {
+            println!("weights        {}-bit ({})", w.bits.number(), w.reason);
+        }
+        println!(
+            "cpu            {} ({}); --bits auto picks {}-bit: {}",
+            cpu.model_name.as_deref().unwrap_or("unknown"),
+            cpu.summary(),
+            auto.bits.number(),
+            auto.reason
         );
         for p in &problems {
             println!("problem: {p}");

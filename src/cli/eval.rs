@@ -10,7 +10,6 @@ use anyhow::Context;
 use super::Global;
 use super::run_args::RunArgs;
 use isg::eval::{self, EvalReport, Means};
-use isg::llm::model::Model;
 
 /// Flags of `isg eval`.
 #[derive(clap::Args, Debug)]
@@ -58,7 +57,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             temp.path().to_path_buf()
         }
     };
-    let model = Model::open(args.run.model.as_deref(), &args.run.model_settings(global))?;
+    let model = global.open_model(args.run.model.as_deref(), &args.run.model_settings(global))?;
     let report = eval::evaluate(&model, &settings, &work)
         .with_context(|| format!("evaluating {}", settings.walk.root.display()))?;
     if args.per_file {

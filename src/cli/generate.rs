@@ -1,20 +1,20 @@
 //! `isg generate`: one completion, to check a model by hand.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Global;
 use isg::llm::chat::ChatMessage;
 use isg::llm::engine::{EngineConfig, Request};
-use isg::llm::model::{Model, ModelSettings};
+use isg::llm::model::ModelSettings;
 use isg::llm::sample::Sampling;
 
 /// Flags of `isg generate`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Model folder or .onnx file (default: the default model).
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// Catalog model name (see `isg models`), model folder or .onnx file (default: the default
+    /// catalog model, set up on first use).
+    #[arg(long, value_name = "M")]
+    model: Option<String>,
     /// Which .onnx of a folder with several (e.g. model_q4).
     #[arg(long)]
     variant: Option<String>,
@@ -51,7 +51,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         variant: args.variant.clone(),
         ..global.model_settings()
     };
-    let model = Model::open(args.model.as_deref(), &settings)?;
+    let model = global.open_model(args.model.as_deref(), &settings)?;
     let tok = model.tokenizer();
     let prompt = if args.raw {
         tok.encode(&args.prompt, true)?

@@ -160,7 +160,7 @@ fn print_load(l: &LoadOutcome) {
 /// Creates an ONNX Runtime session from the file path, so external data resolves as it will
 /// when isg runs the model.
 fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
-    let rt = isg::llm::runtime::ensure(global.ort_lib.as_deref(), true)
+    let rt = isg::provision::ensure_runtime(global.ort_lib.as_deref())
         .context("--load needs ONNX Runtime")?;
     isg::llm::device::ensure(global.device)?;
     let start = Instant::now();

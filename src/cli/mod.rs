@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use isg::llm::device::Device;
-use isg::llm::model::ModelSettings;
+use isg::llm::model::{Model, ModelSettings};
+use isg::provision::SetupOptions;
 
 mod bench;
 mod convert;
@@ -15,6 +16,7 @@ mod eval;
 mod generate;
 mod inspect;
 mod merge;
+mod models;
 mod run_args;
 mod setup;
 mod summarize;
@@ -51,8 +53,10 @@ pub enum Command {
     Generate(generate::Args),
     /// Measure prefill and decode speed, requests/min and peak memory.
     Bench(bench::Args),
-    /// Fetch ONNX Runtime and the default model into the cache directory.
+    /// Fetch ONNX Runtime and a catalog model (default: the default model) into the cache.
     Setup(setup::Args),
+    /// List the models isg can set up, their sizes and measured figures, and which are set up.
+    Models(models::Args),
     /// Report what isg found: ONNX Runtime, cache directory, default model.
     Doctor(doctor::Args),
     /// Score summaries against the module docs of a source tree.
@@ -75,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Generate(a) => generate::run(&global, a),
         Command::Bench(a) => bench::run(&global, a),
         Command::Setup(a) => setup::run(&global, a),
+        Command::Models(a) => models::run(&global, a),
         Command::Doctor(a) => doctor::run(&global, a),
         Command::Eval(a) => eval::run(&global, a),
         Command::Merge(a) => merge::run(&global, a),
@@ -105,6 +110,20 @@ impl Global {
             device: self.device,
             ..ModelSettings::default()
         }
+    }
+
+    /// Loads ONNX Runtime (fetching it when missing), resolves `--model` (a catalog name, a path,
+    /// or the default model when `None`; catalog models are set up on first use) and opens it.
+    pub fn open_model(
+        &self,
+        model: Option<&str>,
+        settings: &ModelSettings,
+    ) -> anyhow::Result<Model> {
+        isg::provision::ensure_runtime(self.ort_lib.as_deref())?;
+        // A device that cannot be had is reported before any model is set up.
+        isg::llm::device::ensure(self.device)?;
+        let dir = isg::provision::resolve_model(model, &SetupOptions::default())?;
+        Model::open(&dir, settings)
     }
 }
 

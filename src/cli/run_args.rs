@@ -12,9 +12,10 @@ use isg::source::{DEFAULT_MAX_LINES, View};
 /// Model, engine and prompt flags of a pipeline run.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
-    /// Model folder or `.onnx` file (default: the built-in default model, set up on first use).
+    /// Catalog model name (see `isg models`), model folder or `.onnx` file (default: the default
+    /// catalog model, set up on first use).
     #[arg(long, value_name = "M")]
-    pub model: Option<PathBuf>,
+    pub model: Option<String>,
     /// Which `.onnx` to load when the model folder holds several.
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,

@@ -1,29 +1,49 @@
-//! `isg setup`: fetch ONNX Runtime and the default model into the cache directory.
+//! `isg setup`: fetch ONNX Runtime and a catalog model into the cache directory.
 
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use super::Global;
-use isg::llm::runtime;
+use super::convert::parse_bits;
+use isg::provision::{SetupOptions, catalog};
 
 /// Flags of `isg setup`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Catalog model to set up (see `isg models`).
+    #[arg(long, value_name = "NAME", default_value = catalog::DEFAULT_MODEL)]
+    model: String,
+    /// Weight width: auto (picked for this CPU), 4, 8, 16 or 32.
+    #[arg(long, value_name = "BITS", default_value = "auto")]
+    bits: String,
+}
 
-/// Runs `isg setup`. Idempotent: what is already there is kept.
-pub fn run(global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    let cache = isg::home::cache_dir();
-    let info = runtime::ensure(global.ort_lib.as_deref(), true)?;
+/// Runs `isg setup`. Idempotent: what is already there and verified is kept.
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let cache = isg::provision::cache_dir();
+    let info = isg::provision::ensure_runtime(global.ort_lib.as_deref())?;
     eprintln!(
         "ONNX Runtime {} at {} (found by {})",
         info.version,
         info.library.display(),
         info.found_by
     );
-    let model = isg::setup::ensure_default_model()?;
-    eprintln!(
-        "default model at {} (cache {})",
-        model.display(),
-        cache.display()
-    );
+    let model = catalog::find(&args.model).with_context(|| {
+        format!(
+            "`{}` is not in the catalog ({}); see `isg models`",
+            args.model,
+            catalog::names()
+        )
+    })?;
+    let opts = SetupOptions {
+        bits: parse_bits(&args.bits)?,
+        ..SetupOptions::default()
+    };
+    let dir = isg::provision::ensure_model(model, &cache, &opts)?;
+    let width = isg::convert::width::read_record(&dir)
+        .map(|w| format!("{}-bit: {}", w.bits.number(), w.reason))
+        .unwrap_or_else(|| "width not recorded".into());
+    eprintln!("{} at {} ({width})", model.name, dir.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -40,10 +40,8 @@ impl Args {
 /// Runs `isg summarize`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let settings = args.settings();
-    let model: Box<dyn Backend> = Box::new(isg::llm::model::Model::open(
-        args.run.model.as_deref(),
-        &args.run.model_settings(global),
-    )?);
+    let model: Box<dyn Backend> =
+        Box::new(global.open_model(args.run.model.as_deref(), &args.run.model_settings(global))?);
     run_with(model.as_ref(), &settings, args.run.quiet)
 }
 

@@ -6,16 +6,16 @@
 //! files. [`ConvertOptions`] picks the weight precision, which logits are computed and the KV
 //! cache type; [`ConvertReport`] says what was written. The folder is assembled in a temporary
 //! directory beside the destination and renamed into place at the end, so a half-finished
-//! conversion is never mistaken for a finished one. [`default_model`] fetches the default GGUF.
+//! conversion is never mistaken for a finished one. [`width`] picks the weight width for this CPU.
 
 pub mod config;
 pub mod decoder;
-pub mod default_model;
 pub mod llama;
 pub mod qwen2;
 pub mod spec;
 pub mod tokenizer;
 pub mod weights;
+pub mod width;
 
 use std::fmt;
 use std::fs;
@@ -236,9 +236,6 @@ pub enum ConvertError {
         /// What went wrong.
         message: String,
     },
-    /// Fetching the default model failed.
-    #[error("{0}")]
-    Fetch(String),
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> ConvertError + '_ {

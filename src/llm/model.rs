@@ -1,8 +1,9 @@
 //! A model ready to generate: an ONNX decoder folder opened, checked, loaded and served by an
 //! [`Engine`], with its tokenizer and chat template.
 //!
-//! [`Model::open`] takes a model folder (or `.onnx` file), or `None` for the default model (set up
-//! into the cache on first use). Before ONNX Runtime sees the file, the same checks as
+//! [`Model::open`] takes a resolved model folder (or `.onnx` file) and never downloads or converts
+//! anything: callers resolve `--model` with [`crate::provision::resolve_model`] first, and load
+//! ONNX Runtime (fetching it when allowed) with [`crate::provision::ensure_runtime`]. Before ONNX Runtime sees the file, the same checks as
 //! `isg inspect` run, so a missing or short external data file is reported by name instead of as
 //! ONNX Runtime's opaque initialization error.
 
@@ -51,15 +52,11 @@ pub struct Model {
 }
 
 impl Model {
-    /// Opens `model` (a folder or `.onnx` file), or the default model when `None`.
-    pub fn open(model: Option<&Path>, settings: &ModelSettings) -> anyhow::Result<Model> {
-        crate::llm::runtime::ensure(settings.ort_lib.as_deref(), true)?;
+    /// Opens `model` (a folder or `.onnx` file).
+    pub fn open(model: &Path, settings: &ModelSettings) -> anyhow::Result<Model> {
+        crate::llm::runtime::ensure(settings.ort_lib.as_deref())?;
         super::device::ensure(settings.device)?;
-        let path = match model {
-            Some(p) => p.to_path_buf(),
-            None => crate::setup::ensure_default_model()?,
-        };
-        let location = crate::onnx::resolve_model(&path, settings.variant.as_deref())
+        let location = crate::onnx::resolve_model(model, settings.variant.as_deref())
             .map_err(crate::onnx::InspectError::single)?;
         let onnx = location.onnx;
         let report = crate::onnx::preflight(&onnx)?;

@@ -3,8 +3,8 @@
 //! The library is searched in a fixed order ([`candidates`]): an explicit path (`--ort-lib`),
 //! `ORT_DYLIB_PATH`, isg's cache directory, the executable's directory, an installed
 //! `onnxruntime` Python package, and the system library path. [`ensure`] loads the first one that
-//! exists (fetching it with `isg setup`'s pip step when allowed) and creates the process-wide
-//! ONNX Runtime environment that every session uses.
+//! exists and creates the process-wide ONNX Runtime environment that every session uses; it never
+//! downloads anything (fetching the library is [`crate::provision::onnxruntime`]'s job).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,12 +60,10 @@ pub enum RuntimeError {
         /// The loader's message.
         message: String,
     },
-    /// Fetching with pip failed.
-    #[error("could not fetch ONNX Runtime with pip: {0}")]
-    Fetch(String),
 }
 
-fn render_tried(tried: &[Tried]) -> String {
+/// The places searched, as one line.
+pub fn render_tried(tried: &[Tried]) -> String {
     tried
         .iter()
         .map(|t| format!("{} {} ({})", t.step, t.place, t.outcome))
@@ -81,11 +79,8 @@ pub fn loaded() -> Option<&'static RuntimeInfo> {
     LOADED.get()
 }
 
-/// Loads ONNX Runtime once per process and returns what was loaded.
-///
-/// `explicit` is `--ort-lib`. When nothing is found and `fetch` is true, the library is fetched
-/// into the cache with pip (as `isg setup` does) and the search is repeated.
-pub fn ensure(explicit: Option<&Path>, fetch: bool) -> Result<&'static RuntimeInfo, RuntimeError> {
+/// Loads ONNX Runtime once per process and returns what was loaded. `explicit` is `--ort-lib`.
+pub fn ensure(explicit: Option<&Path>) -> Result<&'static RuntimeInfo, RuntimeError> {
     if let Some(info) = LOADED.get() {
         return Ok(info);
     }
@@ -93,35 +88,9 @@ pub fn ensure(explicit: Option<&Path>, fetch: bool) -> Result<&'static RuntimeIn
     if let Some(info) = LOADED.get() {
         return Ok(info);
     }
-    let found = match locate(explicit) {
-        Ok(found) => found,
-        Err(RuntimeError::NotFound { tried }) if fetch => {
-            eprintln!(
-                "isg: ONNX Runtime not found; fetching it into {} (pip download onnxruntime)...",
-                crate::home::cache_dir().display()
-            );
-            fetch_into_cache(&crate::home::cache_dir()).map_err(|e| match e {
-                RuntimeError::Fetch(msg) => RuntimeError::Fetch(format!(
-                    "{msg} (searched before fetching: {})",
-                    render_tried(&tried)
-                )),
-                other => other,
-            })?;
-            locate(explicit)?
-        }
-        Err(e) => return Err(e),
-    };
+    let found = locate(explicit)?;
     let info = load(&found.0, &found.1)?;
     Ok(LOADED.get_or_init(|| info))
-}
-
-/// Loads ONNX Runtime for a test: fetches it if needed, and panics with the reason otherwise
-/// (tests that need the runtime fail rather than skip).
-pub fn for_tests() -> &'static RuntimeInfo {
-    match ensure(None, true) {
-        Ok(info) => info,
-        Err(e) => panic!("ONNX Runtime is required for this test and could not be had: {e}"),
-    }
 }
 
 fn load(path: &Path, found_by: &str) -> Result<RuntimeInfo, RuntimeError> {
@@ -243,7 +212,9 @@ fn candidates(explicit: Option<&Path>) -> Vec<(String, Place)> {
     }
     out.push((
         "cache".into(),
-        Place::Dir(crate::home::cache_dir().join("onnxruntime")),
+        Place::Dir(crate::provision::onnxruntime::runtime_dir(
+            &crate::provision::cache_dir(),
+        )),
     ));
     if let Some(dir) = std::env::current_exe()
         .ok()
@@ -265,7 +236,7 @@ fn candidates(explicit: Option<&Path>) -> Vec<(String, Place)> {
 }
 
 /// Picks `libonnxruntime.so`, or the highest-versioned `libonnxruntime.so.X.Y.Z`, in a directory.
-fn find_in_dir(dir: &Path) -> Option<PathBuf> {
+pub fn find_in_dir(dir: &Path) -> Option<PathBuf> {
     let mut best: Option<PathBuf> = None;
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let name = entry.file_name();
@@ -310,29 +281,6 @@ fn system_lib_dirs() -> Vec<PathBuf> {
         dirs.push(PathBuf::from(d));
     }
     dirs
-}
-
-/// The onnxruntime wheel version `isg setup` fetches.
-pub const WHEEL_SPEC: &str = "onnxruntime==1.32.*";
-
-/// Fetches the onnxruntime wheel with pip into `<cache>/downloads` and extracts
-/// `onnxruntime/capi/libonnxruntime.so.*` into `<cache>/onnxruntime/`. Returns the library path.
-pub fn fetch_into_cache(cache: &Path) -> Result<PathBuf, RuntimeError> {
-    let _lock = crate::home::lock_cache(cache).map_err(|e| RuntimeError::Fetch(e.to_string()))?;
-    if let Some(found) = find_in_dir(&cache.join("onnxruntime")) {
-        return Ok(found);
-    }
-    let downloads = cache.join("downloads");
-    let wheel = crate::home::pip_download(WHEEL_SPEC, &downloads, "onnxruntime-")
-        .map_err(|e| RuntimeError::Fetch(e.to_string()))?;
-    let dest = cache.join("onnxruntime");
-    let lib = crate::home::extract_from_wheel(&wheel, &dest, |name| {
-        name.starts_with("onnxruntime/capi/libonnxruntime.so")
-    })
-    .map_err(|e| RuntimeError::Fetch(e.to_string()))?;
-    lib.into_iter()
-        .next()
-        .ok_or_else(|| RuntimeError::Fetch(format!("{} has no libonnxruntime.so", wheel.display())))
 }
 
 #[cfg(test)]

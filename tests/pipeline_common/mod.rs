@@ -32,7 +32,7 @@ pub const REAL_FILES: [&str; 5] = [
     "src/pipeline/shard.rs",
     "src/pipeline/clean.rs",
     "src/pipeline/sink/markdown.rs",
-    "src/home.rs",
+    "src/bench.rs",
     "build.rs",
 ];
 
