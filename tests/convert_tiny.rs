@@ -276,7 +276,7 @@ impl Reference<'_> {
     }
 }
 
-fn check(arch: &str, bits: Bits, tolerance: f32) {
+fn check(arch: &str, bits: Bits, integer_matmul: bool, tolerance: f32) {
     let Some(_) = runtime() else {
         return;
     };
@@ -289,6 +289,7 @@ fn check(arch: &str, bits: Bits, tolerance: f32) {
         logits: LogitsMode::Last,
         kv_dtype: KvDtype::F32,
         force: false,
+        integer_matmul,
     };
     let report = isg::convert::convert(&gguf, &out, &opts).unwrap();
     assert_eq!(report.family.name(), arch);
@@ -327,22 +328,32 @@ fn check(arch: &str, bits: Bits, tolerance: f32) {
 
 #[test]
 fn tiny_qwen2_f32_matches_reference() {
-    check("qwen2", Bits::B32, 1e-5);
+    check("qwen2", Bits::B32, false, 1e-5);
 }
 
 #[test]
 fn tiny_qwen2_int4_matches_reference() {
-    check("qwen2", Bits::B4, 2e-2);
+    check("qwen2", Bits::B4, false, 2e-2);
+}
+
+#[test]
+fn tiny_qwen2_int8_rows_match_reference() {
+    check("qwen2", Bits::B8, true, 2e-2);
+}
+
+#[test]
+fn tiny_llama_int8_rows_match_reference() {
+    check("llama", Bits::B8, true, 2e-2);
 }
 
 #[test]
 fn tiny_llama_f32_matches_reference() {
-    check("llama", Bits::B32, 1e-5);
+    check("llama", Bits::B32, false, 1e-5);
 }
 
 #[test]
 fn tiny_llama_int4_matches_reference() {
-    check("llama", Bits::B4, 2e-2);
+    check("llama", Bits::B4, false, 2e-2);
 }
 
 #[test]

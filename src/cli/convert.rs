@@ -27,6 +27,19 @@ pub struct Args {
     /// Replace OUT_DIR if it exists.
     #[arg(long)]
     pub force: bool,
+    /// How 8-bit matrices are multiplied: `nbits` (MatMulNBits blocks of 32) or `integer`
+    /// (8-bit rows with MatMulInteger, activations quantized per row when the model runs).
+    #[arg(long, value_enum, default_value_t = MatmulArg::Nbits)]
+    pub matmul: MatmulArg,
+}
+
+/// `--matmul`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatmulArg {
+    /// MatMulNBits blocks.
+    Nbits,
+    /// MatMulInteger on 8-bit rows.
+    Integer,
 }
 
 /// `--logits`.
@@ -51,7 +64,11 @@ pub enum KvArg {
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let bits = Bits::from_number(args.bits)
         .with_context(|| format!("--bits {} is not one of 4, 8, 16, 32", args.bits))?;
+    if args.matmul == MatmulArg::Integer && bits != Bits::B8 {
+        anyhow::bail!("--matmul integer needs --bits 8 (it stores 8-bit rows)");
+    }
     let opts = ConvertOptions {
+        integer_matmul: args.matmul == MatmulArg::Integer,
         bits,
         logits: match args.logits {
             LogitsArg::Last => LogitsMode::Last,

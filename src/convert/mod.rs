@@ -95,6 +95,9 @@ pub struct ConvertOptions {
     pub kv_dtype: KvDtype,
     /// Replace an existing output folder.
     pub force: bool,
+    /// With 8 bits: store matrices as 8-bit rows multiplied by `MatMulInteger` against
+    /// activations quantized per row at run time, instead of `MatMulNBits` blocks.
+    pub integer_matmul: bool,
 }
 
 /// The default precision for converted models: 8-bit `MatMulNBits` blocks.
@@ -115,6 +118,7 @@ impl Default for ConvertOptions {
             logits: LogitsMode::Last,
             kv_dtype: KvDtype::F32,
             force: false,
+            integer_matmul: false,
         }
     }
 }
@@ -327,6 +331,7 @@ fn write_folder(
     let gopts = GraphOptions {
         format: match opts.bits {
             Bits::B4 => WeightFormat::Int4,
+            Bits::B8 if opts.integer_matmul => WeightFormat::Int8Rows,
             Bits::B8 => WeightFormat::Int8,
             Bits::B16 | Bits::B32 => WeightFormat::Float,
         },

@@ -100,6 +100,7 @@ pub fn converted(gguf: &Path, bits: Bits, logits: LogitsMode) -> PathBuf {
         logits,
         kv_dtype: KvDtype::F32,
         force: false,
+        integer_matmul: false,
     };
     let report = isg::convert::convert(gguf, &out, &opts).expect("convert");
     eprintln!("{report}");
