@@ -336,6 +336,16 @@ fn tiny_qwen2_int4_matches_reference() {
 }
 
 #[test]
+fn tiny_qwen2_int8_rows_match_reference() {
+    check("qwen2", Bits::I8, 2e-2);
+}
+
+#[test]
+fn tiny_llama_int8_rows_match_reference() {
+    check("llama", Bits::I8, 2e-2);
+}
+
+#[test]
 fn tiny_llama_f32_matches_reference() {
     check("llama", Bits::B32, 1e-5);
 }

@@ -415,8 +415,8 @@ fn setup_of_the_default_model_under_ci_and_doctor_prints_its_width() {
     );
     assert!(
         text.contains(&format!(
-            "weights        {}-bit ({})",
-            record.bits.number(),
+            "weights        {} ({})",
+            record.bits.describe(),
             record.reason
         )),
         "{text}"

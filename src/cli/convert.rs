@@ -16,8 +16,10 @@ pub struct Args {
     pub model: PathBuf,
     /// The folder to write (model.onnx, model.onnx_data, configs, tokenizer).
     pub out_dir: PathBuf,
-    /// Weight precision: 4 or 8 (MatMulNBits blocks), 16 or 32 (floats), or auto (4 or 8,
-    /// whichever is faster on this CPU; the choice and why go into OUT_DIR/isg-weights.txt).
+    /// Weight precision: 4 or 8 (MatMulNBits blocks of 32), i8 (8-bit rows multiplied by
+    /// MatMulInteger, activations quantized per row when the model runs), 16 or 32 (floats), or
+    /// auto (whichever is fastest on this CPU; the choice and why go into
+    /// OUT_DIR/isg-weights.txt).
     #[arg(long, value_name = "BITS", default_value = "auto")]
     pub bits: String,
     /// Logits for the last position only, or for every position.
@@ -54,7 +56,7 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let choice = match parse_bits(&args.bits)? {
         Some(bits) => WidthChoice {
             bits,
-            reason: format!("asked for with --bits {}", bits.number()),
+            reason: format!("asked for with --bits {}", bits.name()),
         },
         None => choose_bits(&CpuFeatures::detect()),
     };
@@ -75,21 +77,19 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     write_record(&args.out_dir, &choice)
         .with_context(|| format!("writing the width record into {}", args.out_dir.display()))?;
     println!("{report}");
-    println!("weights {}-bit: {}", choice.bits.number(), choice.reason);
+    println!("weights {}: {}", choice.bits.describe(), choice.reason);
     if !report.tokenizer_written {
         eprintln!("note: no tokenizer files were written (tokenizer support is not built in)");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--bits`: `auto` (`None`: picked for this CPU) or 4, 8, 16, 32.
+/// `--bits`: `auto` (`None`: picked for this CPU) or 4, 8, i8, 16, 32.
 pub fn parse_bits(text: &str) -> anyhow::Result<Option<Bits>> {
     if text == "auto" {
         return Ok(None);
     }
-    text.parse()
-        .ok()
-        .and_then(Bits::from_number)
+    Bits::from_name(text)
         .map(Some)
-        .with_context(|| format!("--bits {text} is not one of auto, 4, 8, 16, 32"))
+        .with_context(|| format!("--bits {text} is not one of auto, 4, 8, i8, 16, 32"))
 }

@@ -103,7 +103,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             }
         );
         if let Some(w) = &width {
-            println!("weights        {}-bit ({})", w.bits.number(), w.reason);
+            println!("weights        {} ({})", w.bits.describe(), w.reason);
         }
         println!(
             "cpu            {} ({}); --bits auto picks {}-bit: {}",

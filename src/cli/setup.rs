@@ -42,7 +42,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     };
     let dir = isg::provision::ensure_model(model, &cache, &opts)?;
     let width = isg::convert::width::read_record(&dir)
-        .map(|w| format!("{}-bit: {}", w.bits.number(), w.reason))
+        .map(|w| format!("{}: {}", w.bits.describe(), w.reason))
         .unwrap_or_else(|| "width not recorded".into());
     eprintln!("{} at {} ({width})", model.name, dir.display());
     Ok(ExitCode::SUCCESS)

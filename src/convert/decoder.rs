@@ -46,6 +46,10 @@ pub struct Decoder<'a> {
     g: &'a mut GraphBuilder,
     /// Block sums already computed per input name (for Q4_1 corrections).
     blocksums: HashMap<String, String>,
+    /// Inputs already quantized row by row for `MatMulInteger`: (8-bit values, row scales).
+    row_quantized: HashMap<String, (String, String)>,
+    /// Whether the zero point of row-quantized inputs has been written.
+    row_zero_written: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -62,6 +66,8 @@ impl<'a> Decoder<'a> {
             opts,
             g,
             blocksums: HashMap::new(),
+            row_quantized: HashMap::new(),
+            row_zero_written: false,
         }
     }
 
@@ -516,6 +522,23 @@ impl<'a> Decoder<'a> {
                 }
                 y
             }
+            Linear::Rows(r) => {
+                let t = transpose_i8(&r.values, n as usize, k as usize);
+                let b = self
+                    .g
+                    .initializer(&format!("{name}.qweight"), DataType::Int8, &[k, n], &t)
+                    .map_err(io)?;
+                let sc = self
+                    .g
+                    .init_f32(&format!("{name}.scales"), &[n], &r.scales)
+                    .map_err(io)?;
+                let (xq, xs) = self.quantize_rows(x)?;
+                let zero = self.row_zero_point()?;
+                let acc = self.g.op("MatMulInteger", &[&xq, &b, &zero], &[]);
+                let acc = self.cast(&acc, DataType::Float);
+                let by_row = self.g.op("Mul", &[&acc, &xs], &[]);
+                self.g.op("Mul", &[&by_row, &sc], &[])
+            }
             Linear::Float { values, .. } => {
                 let t = transpose(values, n as usize, k as usize);
                 let init = format!("{name}.weight");
@@ -540,6 +563,56 @@ impl<'a> Decoder<'a> {
             out = self.g.op("Add", &[&out, &b], &[]);
         }
         Ok(out)
+    }
+
+    /// `x` quantized to 8 bits with one symmetric scale per row (its largest magnitude / 127),
+    /// stored as `uint8` around the zero point 128: returns (values, scales `[.., 1]`). Each row
+    /// is quantized on its own, so a sequence's result never depends on the others in its batch.
+    fn quantize_rows(&mut self, x: &str) -> Result<(String, String), ConvertError> {
+        if let Some(q) = self.row_quantized.get(x) {
+            return Ok(q.clone());
+        }
+        let io = |e| ConvertError::Io {
+            path: self.gguf.path().with_extension("onnx_data"),
+            source: e,
+        };
+        let axes = self.const_i64(&[-1])?;
+        let tiny = {
+            let n = self.g.fresh("tiny");
+            self.g.init_f32(&n, &[], &[1e-30]).map_err(io)?
+        };
+        let c127 = {
+            let n = self.g.fresh("c127");
+            self.g.init_f32(&n, &[], &[127.0]).map_err(io)?
+        };
+        let c128 = {
+            let n = self.g.fresh("c128");
+            self.g.init_f32(&n, &[], &[128.0]).map_err(io)?
+        };
+        let abs = self.g.op("Abs", &[x], &[]);
+        let max = self
+            .g
+            .op("ReduceMax", &[&abs, &axes], &[("keepdims", Attr::Int(1))]);
+        let max = self.g.op("Max", &[&max, &tiny], &[]);
+        let scale = self.g.op("Div", &[&max, &c127], &[]);
+        let scaled = self.g.op("Div", &[x, &scale], &[]);
+        let rounded = self.g.op("Round", &[&scaled], &[]);
+        let shifted = self.g.op("Add", &[&rounded, &c128], &[]);
+        let q = self.cast(&shifted, DataType::Uint8);
+        self.row_quantized
+            .insert(x.to_string(), (q.clone(), scale.clone()));
+        Ok((q, scale))
+    }
+
+    /// The `uint8` scalar 128: the zero point of [`Self::quantize_rows`].
+    fn row_zero_point(&mut self) -> Result<String, ConvertError> {
+        let name = "row_quant.zero_point";
+        if !self.row_zero_written {
+            let r = self.g.initializer(name, DataType::Uint8, &[], &[128]);
+            r.map_err(|e| self.io_err(e))?;
+            self.row_zero_written = true;
+        }
+        Ok(name.to_string())
     }
 
     /// `y + blocksum(x) @ C^T`: the per-block remainder of Q4_1 minimums.
@@ -605,6 +678,17 @@ fn permute(v: &[f32], perm: &[usize]) -> Vec<f32> {
 }
 
 /// `[rows, cols]` to `[cols, rows]`.
+/// `[rows, cols]` 8-bit values to `[cols, rows]`, as bytes.
+fn transpose_i8(v: &[i8], rows: usize, cols: usize) -> Vec<u8> {
+    let mut out = vec![0u8; v.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = v[r * cols + c] as u8;
+        }
+    }
+    out
+}
+
 fn transpose(v: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0f32; v.len()];
     for r in 0..rows {

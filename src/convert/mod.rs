@@ -37,6 +37,9 @@ pub enum Bits {
     B4,
     /// `MatMulNBits` 8-bit.
     B8,
+    /// 8-bit rows with one scale each, multiplied by `MatMulInteger` against activations
+    /// quantized row by row when the model runs (`--bits i8`).
+    I8,
     /// `f16` weights (cast to `f32` when the session loads).
     B16,
     /// `f32` weights.
@@ -55,11 +58,40 @@ impl Bits {
         }
     }
 
+    /// The name `--bits` takes: `4`, `8`, `i8`, `16`, `32`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bits::B4 => "4",
+            Bits::B8 => "8",
+            Bits::I8 => "i8",
+            Bits::B16 => "16",
+            Bits::B32 => "32",
+        }
+    }
+
+    /// What the weights are, for people: `8-bit rows (MatMulInteger)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Bits::B4 => "4-bit blocks (MatMulNBits)",
+            Bits::B8 => "8-bit blocks (MatMulNBits)",
+            Bits::I8 => "8-bit rows (MatMulInteger)",
+            Bits::B16 => "f16",
+            Bits::B32 => "f32",
+        }
+    }
+
+    /// From a [`Bits::name`].
+    pub fn from_name(name: &str) -> Option<Bits> {
+        [Bits::B4, Bits::B8, Bits::I8, Bits::B16, Bits::B32]
+            .into_iter()
+            .find(|b| b.name() == name)
+    }
+
     /// The number of bits.
     pub fn number(self) -> u32 {
         match self {
             Bits::B4 => 4,
-            Bits::B8 => 8,
+            Bits::B8 | Bits::I8 => 8,
             Bits::B16 => 16,
             Bits::B32 => 32,
         }
@@ -325,6 +357,7 @@ fn write_folder(
         format: match opts.bits {
             Bits::B4 => WeightFormat::Int4,
             Bits::B8 => WeightFormat::Int8,
+            Bits::I8 => WeightFormat::Int8Rows,
             Bits::B16 | Bits::B32 => WeightFormat::Float,
         },
         float16: opts.bits == Bits::B16,

