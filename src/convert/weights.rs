@@ -10,9 +10,10 @@
 //! exactly `(q - 8) * d`. Q4_1 is `q * d + m`: we take `z = round(-m / d)` clamped to `0..=15`
 //! and keep the remainder `c = m + z * d` of every block in a small `[K/32, N]` correction matrix
 //! that the graph applies as `blocksum(x) @ c` (exact, and far faster on the CPU kernel than a
-//! float zero point). Other formats (Q8_0, k-quants, floats) are dequantized and requantized
-//! to 4 bits with a per-block minimum and scale (round to nearest), which costs accuracy; 8 bits
-//! keeps Q8_0 exact and is symmetric otherwise.
+//! float zero point). Q4_K sub-blocks have Q4_1's form and go the same way. Other formats
+//! (Q8_0, Q5_0, other k-quants, floats) are dequantized and requantized to 4 bits with a
+//! per-block minimum and scale (round to nearest), which costs accuracy; 8 bits keeps Q8_0
+//! exact and is symmetric otherwise.
 
 use half::f16;
 
@@ -152,6 +153,7 @@ impl Linear {
         Some(match (format, ty) {
             (WeightFormat::Int4, GgmlType::Q4_0) => Linear::NBits(from_q4(bytes, k, n, false)),
             (WeightFormat::Int4, GgmlType::Q4_1) => Linear::NBits(from_q4(bytes, k, n, true)),
+            (WeightFormat::Int4, GgmlType::Q4K) => Linear::NBits(from_q4_k(bytes, k, n)),
             (WeightFormat::Int4, _) => Linear::NBits(quantize4(&dequant()?, k, n)),
             (WeightFormat::Int8, GgmlType::Q8_0) => Linear::NBits(from_q8_0(bytes, k, n)),
             (WeightFormat::Int8, _) => Linear::NBits(quantize8(&dequant()?, k, n)),
@@ -315,6 +317,52 @@ fn from_q4(bytes: &[u8], k: usize, n: usize, with_min: bool) -> NBits {
         scales,
         zero_points: with_min.then_some(zps),
         correction: with_min.then_some(corr),
+    }
+}
+
+/// Q4_K super-blocks to `MatMulNBits` 4-bit blocks, no rounding of the values: each of the
+/// eight 32-value sub-blocks is `q * (d * sc) - dmin * m`, Q4_1's form, so it gets Q4_1's
+/// integer zero point and exact correction.
+fn from_q4_k(bytes: &[u8], k: usize, n: usize) -> NBits {
+    let nb = k / BLOCK;
+    let mut packed = Vec::with_capacity(n * nb * 16);
+    let (mut scales, mut zps, mut corr) = (
+        Vec::with_capacity(n * nb),
+        Vec::with_capacity(n * nb),
+        Vec::with_capacity(n * nb),
+    );
+    for blk in bytes.chunks_exact(144) {
+        let (d, dmin) = (f16_at(blk, 0), f16_at(blk, 2));
+        let table = &blk[4..16];
+        for sub in 0..8 {
+            // Bytes 32j..32j+32 of `qs` hold sub-block 2j in their low nibbles and 2j + 1 in
+            // their high nibbles.
+            let qs = &blk[16 + 32 * (sub / 2)..16 + 32 * (sub / 2 + 1)];
+            let shift = 4 * (sub % 2);
+            for i in 0..16 {
+                let (lo, hi) = ((qs[2 * i] >> shift) & 0xF, (qs[2 * i + 1] >> shift) & 0xF);
+                packed.push(lo | (hi << 4));
+            }
+            let (sc, m) = crate::gguf::quant::scale_min_k4(sub, table);
+            let (scale, min) = (d * sc as f32, -dmin * m as f32);
+            let z = if scale != 0.0 {
+                (-min / scale).round().clamp(0.0, 15.0)
+            } else {
+                0.0
+            };
+            scales.push(scale);
+            zps.push(z as u8);
+            corr.push(min + z * scale);
+        }
+    }
+    NBits {
+        bits: 4,
+        k,
+        n,
+        packed,
+        scales,
+        zero_points: Some(zps),
+        correction: Some(corr),
     }
 }
 

@@ -321,7 +321,7 @@ fn block_q3_k(b: &[u8], y: &mut [f32]) {
 }
 
 /// The 6-bit scale and minimum of sub-block `j` in the 12-byte packed table of Q4_K and Q5_K.
-fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+pub(crate) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {
