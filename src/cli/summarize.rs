@@ -7,12 +7,12 @@ use anyhow::Context;
 
 use super::Global;
 use super::run_args::RunArgs;
-use isg::pipeline::settings::DEFAULT_OUT_DIR;
-use isg::pipeline::sink::SUMMARIES_FILE;
 use isg::pipeline::echo_backend::EchoBackend;
 use isg::pipeline::lock::LockError;
-use isg::source::DEFAULT_MAX_FILE_BYTES;
+use isg::pipeline::settings::DEFAULT_OUT_DIR;
+use isg::pipeline::sink::SUMMARIES_FILE;
 use isg::pipeline::{Backend, OutputLock, Shard, SummarizeSettings, Wait, summarize};
+use isg::source::DEFAULT_MAX_FILE_BYTES;
 
 /// Flags of `isg summarize`.
 #[derive(clap::Args, Debug)]

@@ -216,13 +216,20 @@ mod tests {
         drop(first);
         assert!(OutputLock::holder(tmp.path()).is_none());
         let again = OutputLock::acquire(tmp.path(), Wait::No).unwrap();
-        assert!(again.taken_over().is_none(), "a normal end leaves no holder");
+        assert!(
+            again.taken_over().is_none(),
+            "a normal end leaves no holder"
+        );
     }
 
     #[test]
     fn a_stale_info_file_is_taken_over() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join(LOCK_FILE), "pid 999999\nstarted 1795950123\n").unwrap();
+        std::fs::write(
+            tmp.path().join(LOCK_FILE),
+            "pid 999999\nstarted 1795950123\n",
+        )
+        .unwrap();
         let lock = OutputLock::acquire(tmp.path(), Wait::No).unwrap();
         assert_eq!(
             lock.taken_over(),
