@@ -224,7 +224,7 @@ fn agreement(gguf_path: &Path, bits: Bits) -> Agreement {
             eprintln!(
                 "{} bits, step {step}: top-1 {ours} vs candle {theirs} (runners-up {} and {}): \
                  margins {:.3} (ours), {:.3} (candle); correlation {corr:.5}, max |Δ| {diff:.3}",
-                bits.number(),
+                bits.name(),
                 second(&got),
                 second(want),
                 top_margin(&got),
@@ -241,7 +241,7 @@ fn agreement(gguf_path: &Path, bits: Bits) -> Agreement {
          greedy tokens equal; over all steps correlation ≥ {worst_corr:.5}, max |Δ| ≤ \
          {worst_diff:.3}",
         gguf_path.display(),
-        bits.number(),
+        bits.name(),
         first_top,
         expected.tokens[0],
         top_margin(&expected.logits[0]),
@@ -264,12 +264,12 @@ fn check_candle(gguf_path: &Path, bits: Bits) {
         a.first_top.0,
         a.first_top.1,
         "{} bits: first-step top-1",
-        bits.number()
+        bits.name()
     );
     assert!(
         a.first_corr >= 0.99,
         "{} bits: first-step correlation {} (max |Δ| {})",
-        bits.number(),
+        bits.name(),
         a.first_corr,
         a.first_diff
     );
@@ -277,7 +277,7 @@ fn check_candle(gguf_path: &Path, bits: Bits) {
         a.first_mismatch,
         None,
         "{} bits: {}/{STEPS} greedy tokens equal",
-        bits.number(),
+        bits.name(),
         a.steps_equal
     );
 }

@@ -10,6 +10,7 @@ use isg::llm::model::{Model, ModelSettings};
 use isg::provision::SetupOptions;
 
 mod bench;
+mod cache;
 mod convert;
 mod doctor;
 mod eval;
@@ -63,6 +64,8 @@ pub enum Command {
     Eval(eval::Args),
     /// Join the outputs of several shards into one set of files.
     Merge(merge::Args),
+    /// Maintain the cache of an output folder (`isg cache gc`).
+    Cache(cache::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(a) => doctor::run(&global, a),
         Command::Eval(a) => eval::run(&global, a),
         Command::Merge(a) => merge::run(&global, a),
+        Command::Cache(a) => cache::run(&global, a),
     };
     match result {
         Ok(code) => code,

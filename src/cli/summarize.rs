@@ -1,15 +1,18 @@
 //! `isg summarize`: flags in, [`SummarizeSettings`] out, then the run and its exit status.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use super::Global;
 use super::run_args::RunArgs;
+use isg::pipeline::echo_backend::EchoBackend;
+use isg::pipeline::lock::LockError;
 use isg::pipeline::settings::DEFAULT_OUT_DIR;
 use isg::pipeline::sink::SUMMARIES_FILE;
-use isg::pipeline::{Backend, Shard, SummarizeSettings, summarize};
+use isg::pipeline::{Backend, OutputLock, Shard, SummarizeSettings, Wait, summarize};
+use isg::source::DEFAULT_MAX_FILE_BYTES;
 
 /// Flags of `isg summarize`.
 #[derive(clap::Args, Debug)]
@@ -22,6 +25,12 @@ pub struct Args {
     /// Summarize only shard K of N (files are assigned by a hash of their path).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
+    /// Files larger than this many bytes are skipped (with the reason in run.json).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES)]
+    pub max_file_bytes: u64,
+    /// When another run is writing to --out, wait for it to finish instead of stopping.
+    #[arg(long)]
+    pub wait: bool,
     /// Model, engine and prompt flags.
     #[command(flatten)]
     pub run: RunArgs,
@@ -33,6 +42,8 @@ impl Args {
         let mut s = self.run.settings(&self.path);
         s.out_dir = self.out.clone();
         s.shard = self.shard.unwrap_or(Shard::ALL);
+        s.wait_for_lock = self.wait;
+        s.walk.max_file_bytes = self.max_file_bytes;
         s
     }
 }
@@ -40,9 +51,46 @@ impl Args {
 /// Runs `isg summarize`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let settings = args.settings();
-    let model: Box<dyn Backend> =
-        Box::new(global.open_model(args.run.model.as_deref(), &args.run.model_settings(global))?);
+    check_lock(&settings.out_dir, args.wait, args.run.quiet)?;
+    // A stand-in model for the fault tests, only when ISG_TEST_BACKEND asks for it.
+    let model: Box<dyn Backend> = match EchoBackend::from_env().map_err(anyhow::Error::msg)? {
+        Some(echo) => Box::new(echo),
+        None => Box::new(
+            global.open_model(args.run.model.as_deref(), &args.run.model_settings(global))?,
+        ),
+    };
     run_with(model.as_ref(), &settings, args.run.quiet)
+}
+
+/// Stops at once, before the model is loaded, when another run holds `out` (or waits for it
+/// with `--wait`); says so when a lock left by a killed run is taken over. The run itself
+/// locks the folder again for its whole length.
+fn check_lock(out: &Path, wait: bool, quiet: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| {
+        format!(
+            "creating the output folder {}; check that its parent is writable",
+            out.display()
+        )
+    })?;
+    let lock = match OutputLock::acquire(out, Wait::No) {
+        Err(LockError::Held { holder, .. }) if wait => {
+            if !quiet {
+                let who = holder.map_or_else(|| "another run".to_string(), |h| h.to_string());
+                eprintln!("isg: waiting for the run holding {} ({who})", out.display());
+            }
+            OutputLock::acquire(out, Wait::Yes)?
+        }
+        other => other?,
+    };
+    if let Some(dead) = lock.taken_over()
+        && !quiet
+    {
+        eprintln!(
+            "isg: took over the lock of {} left by a run that died ({dead})",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// Runs a summarize with an opened model and turns the outcome into an exit status.

@@ -23,6 +23,9 @@ pub enum PipelineError {
         /// What the file system said.
         source: std::io::Error,
     },
+    /// Another run holds the output folder, or its lock file cannot be written.
+    #[error(transparent)]
+    Lock(#[from] super::lock::LockError),
     /// The model could not render or tokenize the fixed part of the prompt.
     #[error("preparing the prompt: {0}")]
     Prompt(String),

@@ -218,6 +218,7 @@ pub fn merge_loaded(
         cache: serde_json::Value::Null,
         skipped: skipped.into_values().collect(),
         merged_from,
+        changed: Vec::new(),
     };
     Ok((report, records))
 }

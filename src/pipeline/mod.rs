@@ -16,7 +16,11 @@
 pub mod backend;
 pub mod cache;
 pub mod clean;
+#[doc(hidden)]
+pub mod echo_backend;
 pub mod error;
+pub mod failpoint;
+pub mod lock;
 pub mod merge;
 mod model_backend;
 pub mod progress;
@@ -33,6 +37,7 @@ pub use backend::{Backend, Ticket};
 pub use cache::{Cache, CacheEntry, KeySettings, cache_key};
 pub use clean::{Reject, accept, clean};
 pub use error::PipelineError;
+pub use lock::{OutputLock, Wait};
 pub use merge::{MergeError, merge, missing_shards};
 pub use prompt::PROMPT_VERSION;
 pub use record::{Reduction, SummaryRecord};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::shard::Shard;
-use crate::source::Skip;
+use crate::source::{FileChange, Skip};
 
 /// Counts and rates of a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -89,6 +89,10 @@ pub struct RunReport {
     /// Output folders joined by `isg merge`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// Source files edited, deleted or added while the run went on: their records describe
+    /// them as they were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<FileChange>,
 }
 
 /// The peak resident set size of this process in bytes, from `/proc/self/status` (0 where that

@@ -7,15 +7,17 @@
 //! main thread receives the outcomes in completion order, appends each to the cache (flushed)
 //! and to the sinks, and reports progress. At the end the sinks get every record in source order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::backend::Backend;
-use super::cache::{Cache, CacheEntry, KeySettings, cache_key};
+use super::cache::{Cache, CacheEntry, KeySettings, Scope, cache_key, write_live_keys};
 use super::clean::{answer_settled, summary_for};
 use super::error::PipelineError;
+use super::failpoint;
+use super::lock::{OutputLock, Wait};
 use super::progress::Progress;
 use super::prompt::{PROMPT_VERSION, PromptTemplate, template_messages};
 use super::record::{Reduction, SummaryRecord};
@@ -25,7 +27,7 @@ use super::settings::SummarizeSettings;
 use super::sink::{SummarySink, standard_sinks};
 use crate::llm::engine::{EngineStats, Request};
 use crate::llm::sample::Sampling;
-use crate::source::{Chunk, chunk_files, walk};
+use crate::source::{Chunk, FileChange, changes_since, chunk_files, walk};
 
 /// Workers beyond `parallel`, so a request is always queued while others are being prepared.
 const EXTRA_WORKERS: usize = 2;
@@ -50,12 +52,19 @@ pub fn summarize_into(
     let mut times = Times::default();
     let out = &settings.out_dir;
     std::fs::create_dir_all(out).map_err(|e| PipelineError::io("creating", out, e))?;
+    let wait = if settings.wait_for_lock {
+        Wait::Yes
+    } else {
+        Wait::No
+    };
+    let _lock = OutputLock::acquire(out, wait)?;
 
     let t = Instant::now();
     let mut tree = walk(&settings.walk)?;
     tree.files.retain(|f| settings.shard.contains(&f.path));
     tree.skipped.retain(|s| settings.shard.contains(&s.path));
     times.walk = t.elapsed().as_secs_f64();
+    failpoint::hit("walked");
 
     let t = Instant::now();
     let chunks = chunk_files(&tree.files, settings.max_lines.max(1));
@@ -73,7 +82,11 @@ pub fn summarize_into(
     };
 
     let t = Instant::now();
-    let mut cache = Cache::open(out)?;
+    let scope = Scope {
+        model: model.clone(),
+        prompt_version: PROMPT_VERSION.to_string(),
+    };
+    let mut cache = Cache::open_scoped(out, scope)?;
     let keys: Vec<String> = chunks.iter().map(|c| cache_key(c, &key_settings)).collect();
     let mut slots: Vec<Option<SummaryRecord>> = chunks
         .iter()
@@ -161,6 +174,21 @@ pub fn summarize_into(
     }
 
     let t = Instant::now();
+    keep_cache(out, &mut cache, &keys, &progress)?;
+    let changed: Vec<FileChange> = changes_since(&tree, &settings.walk)
+        .into_iter()
+        .filter(|c| settings.shard.contains(&c.path))
+        .collect();
+    if !changed.is_empty() {
+        let list: Vec<String> = changed.iter().take(5).map(|c| c.to_string()).collect();
+        progress.println(&format!(
+            "isg: warning: {} files changed during the run: {}{}; the outputs describe them as \
+             they were read, and run.json lists them; rerun to update them",
+            changed.len(),
+            list.join(", "),
+            if changed.len() > 5 { ", ..." } else { "" }
+        ));
+    }
     let records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
     let stats = stats_delta(&stats_before, &backend.stats());
     times.tokenize = tokenize_us.load(Ordering::Relaxed) as f64 / 1e6;
@@ -181,15 +209,38 @@ pub fn summarize_into(
         cache: serde_json::to_value(cache.load()).unwrap_or_default(),
         skipped: tree.skipped,
         merged_from: Vec::new(),
+        changed,
     };
     report.totals.wall_seconds = start.elapsed().as_secs_f64();
     report.totals.chunks_per_min =
         report.totals.computed as f64 * 60.0 / report.totals.wall_seconds.max(1e-9);
     report.times.write += t.elapsed().as_secs_f64();
+    failpoint::hit("finishing");
     for sink in sinks.iter_mut() {
         sink.finish(&records, &report)?;
     }
     Ok(report)
+}
+
+/// Keeps the cache sound at the end of a run: rewrites it from memory (and says so) when the
+/// output folder was deleted under the run, compacts it when dead lines pass half of it, and
+/// records the keys this run used for `isg cache gc`.
+fn keep_cache(
+    out: &std::path::Path,
+    cache: &mut Cache,
+    keys: &[String],
+    progress: &Progress,
+) -> Result<(), PipelineError> {
+    if !cache.path().exists() {
+        progress.println(&format!(
+            "isg: warning: {} was deleted during the run; writing the cache and outputs again",
+            out.display()
+        ));
+        cache.rewrite()?;
+    }
+    let live: HashSet<&str> = keys.iter().map(String::as_str).collect();
+    cache.compact_if_needed(&live)?;
+    write_live_keys(out, live.iter().copied())
 }
 
 /// What a worker hands back for one chunk.

@@ -63,6 +63,9 @@ pub struct SummarizeSettings {
     pub shard: Shard,
     /// How progress is shown.
     pub progress: ProgressMode,
+    /// Wait for another run that holds `out_dir` instead of stopping at once.
+    #[serde(skip)]
+    pub wait_for_lock: bool,
 }
 
 impl SummarizeSettings {
@@ -78,6 +81,7 @@ impl SummarizeSettings {
             parallel: DEFAULT_PARALLEL,
             shard: Shard::ALL,
             progress: ProgressMode::Auto,
+            wait_for_lock: false,
         }
     }
 }

@@ -38,8 +38,9 @@ pub use error::SourceError;
 pub use interface::{Comments, UnknownView, View, view};
 pub use language::Language;
 pub use walk::{
-    BINARY_SCAN_BYTES, DEFAULT_MAX_FILE_BYTES, GENERATED_SCAN_LINES, ISG_IGNORE_FILE, Skip,
-    SkipReason, SourceFile, Walk, WalkSettings, generated_marker, walk,
+    BINARY_SCAN_BYTES, ChangeKind, DEFAULT_MAX_FILE_BYTES, FileChange, GENERATED_SCAN_LINES,
+    ISG_IGNORE_FILE, Skip, SkipReason, SourceFile, Walk, WalkSettings, changes_since,
+    generated_marker, walk,
 };
 
 use rayon::prelude::*;

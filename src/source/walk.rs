@@ -20,8 +20,9 @@
 //! `@generated` word, or Go's `// Code generated ... DO NOT EDIT.` line, in the first 40 lines),
 //! unreadable, a broken symlink or a symlink loop, or an error of the walker itself.
 
-use std::collections::BTreeMap;
-use std::io::ErrorKind;
+use std::collections::{BTreeMap, HashSet};
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -134,6 +135,11 @@ pub enum SkipReason {
     },
     /// A single file named as the root whose language is not supported and that is not text.
     UnsupportedLanguage,
+    /// A FIFO, socket or device file, never read.
+    SpecialFile {
+        /// `fifo`, `socket`, `block device` or `character device`.
+        kind: String,
+    },
     /// Any other error reported by the walker (for example a malformed ignore file).
     WalkError {
         /// What the walker said.
@@ -153,6 +159,7 @@ impl SkipReason {
             SkipReason::BrokenSymlink => "broken_symlink",
             SkipReason::Unreadable { .. } => "unreadable",
             SkipReason::UnsupportedLanguage => "unsupported_language",
+            SkipReason::SpecialFile { .. } => "special_file",
             SkipReason::WalkError { .. } => "walk_error",
         }
     }
@@ -172,6 +179,7 @@ impl SkipReason {
             SkipReason::BrokenSymlink => "broken symlink".to_string(),
             SkipReason::Unreadable { error } => format!("unreadable: {error}"),
             SkipReason::UnsupportedLanguage => "unsupported language".to_string(),
+            SkipReason::SpecialFile { kind } => format!("not a regular file ({kind})"),
             SkipReason::WalkError { error } => format!("walk error: {error}"),
         }
     }
@@ -221,6 +229,130 @@ struct Candidate {
 
 /// Walks `settings.root` and reads every source file (in parallel), in sorted path order.
 pub fn walk(settings: &WalkSettings) -> Result<Walk, SourceError> {
+    let listing = list(settings)?;
+    let mut out = Walk {
+        root: settings.root.clone(),
+        files: Vec::new(),
+        skipped: listing.skipped,
+        unsupported: listing.unsupported,
+    };
+    let max = settings.max_file_bytes;
+    let read: Vec<Result<SourceFile, Skip>> = listing
+        .candidates
+        .into_par_iter()
+        .map(|c| read_candidate(c, max))
+        .collect();
+    for r in read {
+        match r {
+            Ok(file) => out.files.push(file),
+            Err(skip) => out.skipped.push(skip),
+        }
+    }
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    out.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// How a file differs now from what a walk read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Its text is not what was read.
+    Edited,
+    /// It is gone (or can no longer be read).
+    Deleted,
+    /// It was not there.
+    Added,
+}
+
+/// A file that changed after it was walked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    /// The path relative to the root, with `/` separators.
+    pub path: String,
+    /// What happened to it.
+    pub change: ChangeKind,
+}
+
+impl std::fmt::Display for FileChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.change {
+            ChangeKind::Edited => "edited",
+            ChangeKind::Deleted => "deleted",
+            ChangeKind::Added => "added",
+        };
+        write!(f, "{} ({what})", self.path)
+    }
+}
+
+/// The files that changed since `walked` was read with `settings`: the tree is listed again
+/// and every file that was read is compared byte for byte (one file in memory at a time per
+/// thread). Files that were skipped count only when they are gone.
+pub fn changes_since(walked: &Walk, settings: &WalkSettings) -> Vec<FileChange> {
+    let listing = match list(settings) {
+        Ok(l) => l,
+        // The root itself is gone: every file is.
+        Err(_) => {
+            return walked
+                .files
+                .iter()
+                .map(|f| FileChange {
+                    path: f.path.clone(),
+                    change: ChangeKind::Deleted,
+                })
+                .collect();
+        }
+    };
+    let now: HashSet<&str> = listing.candidates.iter().map(|c| c.rel.as_str()).collect();
+    let known: HashSet<&str> = walked
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(walked.skipped.iter().map(|s| s.path.as_str()))
+        .collect();
+    let mut changes: Vec<FileChange> = walked
+        .files
+        .par_iter()
+        .filter_map(|f| {
+            let change = if !now.contains(f.path.as_str()) {
+                Some(ChangeKind::Deleted)
+            } else {
+                match std::fs::read(&f.abs_path) {
+                    Ok(bytes) if bytes == f.text.as_bytes() => None,
+                    Ok(_) => Some(ChangeKind::Edited),
+                    Err(_) => Some(ChangeKind::Deleted),
+                }
+            };
+            change.map(|change| FileChange {
+                path: f.path.clone(),
+                change,
+            })
+        })
+        .collect();
+    changes.extend(
+        listing
+            .candidates
+            .iter()
+            .filter(|c| !known.contains(c.rel.as_str()))
+            .map(|c| FileChange {
+                path: c.rel.clone(),
+                change: ChangeKind::Added,
+            }),
+    );
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    changes
+}
+
+/// What listing a tree found, before any file is read.
+struct Listing {
+    candidates: Vec<Candidate>,
+    skipped: Vec<Skip>,
+    unsupported: BTreeMap<String, usize>,
+}
+
+/// Lists the files of `settings.root` to read. Only regular files (after following symlinks)
+/// are listed: FIFOs, sockets and device files are passed over, so reading never blocks.
+fn list(settings: &WalkSettings) -> Result<Listing, SourceError> {
     let root = settings.root.clone();
     let meta = std::fs::metadata(&root).map_err(|source| SourceError::Root {
         path: root.clone(),
@@ -234,19 +366,18 @@ pub fn walk(settings: &WalkSettings) -> Result<Walk, SourceError> {
         .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
         .collect();
 
-    let mut out = Walk {
-        root: root.clone(),
-        ..Walk::default()
+    let mut out = Listing {
+        candidates: Vec::new(),
+        skipped: Vec::new(),
+        unsupported: BTreeMap::new(),
     };
-    let mut candidates = Vec::new();
-
     if meta.is_file() {
         let rel = root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| root.to_string_lossy().into_owned());
         let language = Language::from_path(&root).unwrap_or(Language::Text);
-        candidates.push(Candidate {
+        out.candidates.push(Candidate {
             rel,
             abs: root.clone(),
             language,
@@ -270,13 +401,27 @@ pub fn walk(settings: &WalkSettings) -> Result<Walk, SourceError> {
         for entry in builder.build() {
             match entry {
                 Ok(entry) => {
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if !is_file {
+                    let Some(kind) = entry.file_type() else {
+                        continue;
+                    };
+                    if kind.is_dir() {
                         continue;
                     }
                     let Some(rel) = rel_path(&root, entry.path()) else {
                         continue;
                     };
+                    if !kind.is_file() {
+                        // A FIFO, socket or device: reading it could block or never end.
+                        if include.as_ref().is_none_or(|set| set.is_match(&rel)) {
+                            out.skipped.push(Skip {
+                                path: rel,
+                                reason: SkipReason::SpecialFile {
+                                    kind: special_kind(&kind).to_string(),
+                                },
+                            });
+                        }
+                        continue;
+                    }
                     if include.as_ref().is_some_and(|set| !set.is_match(&rel)) {
                         continue;
                     }
@@ -288,7 +433,7 @@ pub fn walk(settings: &WalkSettings) -> Result<Walk, SourceError> {
                     let language = Language::from_extension(&ext)
                         .or_else(|| text_exts.contains(&ext).then_some(Language::Text));
                     match language {
-                        Some(language) => candidates.push(Candidate {
+                        Some(language) => out.candidates.push(Candidate {
                             rel,
                             abs: entry.into_path(),
                             language,
@@ -301,19 +446,6 @@ pub fn walk(settings: &WalkSettings) -> Result<Walk, SourceError> {
         }
     }
 
-    let max = settings.max_file_bytes;
-    let read: Vec<Result<SourceFile, Skip>> = candidates
-        .into_par_iter()
-        .map(|c| read_candidate(c, max))
-        .collect();
-    for r in read {
-        match r {
-            Ok(file) => out.files.push(file),
-            Err(skip) => out.skipped.push(skip),
-        }
-    }
-    out.files.sort_by(|a, b| a.path.cmp(&b.path));
-    out.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
@@ -323,20 +455,36 @@ fn read_candidate(c: Candidate, max_bytes: u64) -> Result<SourceFile, Skip> {
         path: c.rel.clone(),
         reason,
     };
-    let meta = match std::fs::metadata(&c.abs) {
+    // Opened without blocking and checked after opening: a file that turned into a FIFO or
+    // device since it was listed is skipped, never read.
+    let mut file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&c.abs)
+    {
+        Ok(f) => f,
+        Err(e) => return Err(skip(io_reason(&c.abs, &e))),
+    };
+    let meta = match file.metadata() {
         Ok(m) => m,
         Err(e) => return Err(skip(io_reason(&c.abs, &e))),
     };
+    if !meta.is_file() {
+        return Err(skip(SkipReason::SpecialFile {
+            kind: special_kind(&meta.file_type()).to_string(),
+        }));
+    }
     if meta.len() > max_bytes {
         return Err(skip(SkipReason::TooLarge {
             bytes: meta.len(),
             limit: max_bytes,
         }));
     }
-    let bytes = match std::fs::read(&c.abs) {
-        Ok(b) => b,
-        Err(e) => return Err(skip(io_reason(&c.abs, &e))),
-    };
+    // Read at most one byte past the limit: a file that grew since is not read whole.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    if let Err(e) = (&mut file).take(max_bytes + 1).read_to_end(&mut bytes) {
+        return Err(skip(io_reason(&c.abs, &e)));
+    }
     if bytes.len() as u64 > max_bytes {
         return Err(skip(SkipReason::TooLarge {
             bytes: bytes.len() as u64,
@@ -368,6 +516,21 @@ fn read_candidate(c: Candidate, max_bytes: u64) -> Result<SourceFile, Skip> {
         language,
         text,
     })
+}
+
+/// The name of a file type that is neither a file nor a directory.
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_fifo() {
+        "fifo"
+    } else if kind.is_socket() {
+        "socket"
+    } else if kind.is_block_device() {
+        "block device"
+    } else if kind.is_char_device() {
+        "character device"
+    } else {
+        "special file"
+    }
 }
 
 /// Whether text read as [`Language::Text`] looks like text (few control characters).

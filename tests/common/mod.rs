@@ -131,7 +131,7 @@ fn scratch() -> &'static Path {
 /// Converts `gguf` once per process and options into this process's scratch folder.
 pub fn converted(gguf: &Path, bits: Bits, logits: LogitsMode) -> PathBuf {
     static DIRS: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let key = format!("{}-{}-{:?}", gguf.display(), bits.number(), logits);
+    let key = format!("{}-{}-{:?}", gguf.display(), bits.name(), logits);
     let mut dirs = DIRS.get_or_init(Default::default).lock().unwrap();
     if let Some(d) = dirs.get(&key) {
         return d.clone();

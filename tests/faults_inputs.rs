@@ -1,0 +1,219 @@
+//! Hostile inputs through the real `isg` binary (stand-in model, `ISG_TEST_BACKEND=echo`), at
+//! sizes that fit CI: a single-line minified JavaScript file, 5,000 levels of nested braces in
+//! four languages, a 200,000-line file, a folder of 5,000 small files, NUL bytes, CRLF and
+//! Latin-1 files, symlink loops, a FIFO and a device file. None may crash or hang; each file
+//! is summarized within the limits, or skipped (or recorded failed) with its reason.
+//! `scripts/hostile-inputs.sh` runs the full sizes (10 MB, 1,000,000 lines, 100,000 files)
+//! and prints time and peak memory.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use isg::pipeline::sink::read_records;
+
+fn isg(root: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_isg"));
+    c.arg("summarize")
+        .arg(root)
+        .arg("--out")
+        .arg(out)
+        .args(["--quiet", "--parallel", "4"])
+        .args(extra)
+        .env("ISG_TEST_BACKEND", "echo");
+    let t = Instant::now();
+    let got = c.output().unwrap();
+    eprintln!(
+        "{}: {:.2}s, exit {:?}",
+        root.display(),
+        t.elapsed().as_secs_f64(),
+        got.status.code()
+    );
+    got
+}
+
+fn run_json(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap()
+}
+
+/// Skip reasons by path.
+fn skips(out: &Path) -> BTreeMap<String, String> {
+    run_json(out)["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn assert_ok(got: &Output) {
+    assert!(
+        got.status.success(),
+        "{}\n{}",
+        got.status,
+        String::from_utf8_lossy(&got.stderr)
+    );
+}
+
+#[test]
+fn a_minified_single_line_file_is_summarized_within_the_prompt_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(&root).unwrap();
+    let mut js = String::new();
+    let mut i = 0;
+    while js.len() < 1_000_000 {
+        js.push_str(&format!(
+            "function f{i}(a,b){{var c=a+b*{i};return [a,b,c].map(function(x){{return x*{i}}})}};"
+        ));
+        i += 1;
+    }
+    std::fs::write(root.join("bundle.min.js"), &js).unwrap();
+    let out = tmp.path().join("out");
+    let t = Instant::now();
+    let got = isg(&root, &out, &["--max-prompt-tokens", "4000"]);
+    assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
+    // Its item names alone exceed any budget: the chunk is recorded with the reason (exit 1),
+    // never sent whole, never a crash.
+    assert_eq!(got.status.code(), Some(1), "{got:?}");
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    assert_eq!(records.len(), 1);
+    let error = records[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("over the budget") && error.contains("--max-prompt-tokens"),
+        "{error}"
+    );
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(&root).unwrap();
+    let n = 5000;
+    let open = "{\n".repeat(n);
+    let close = "}\n".repeat(n);
+    std::fs::write(
+        root.join("deep.rs"),
+        format!("fn deep() {{\n{open}let x = 1;\n{close}}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("deep.js"),
+        format!("function deep() {{\n{open}let x = 1;\n{close}}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("deep.c"),
+        format!("int deep(void) {{\n{open}int x = 1;\n{close}return 0; }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("deep.py"),
+        format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n)),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let got = isg(&root, &out, &[]);
+    assert_ok(&got);
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    for f in ["deep.rs", "deep.js", "deep.c", "deep.py"] {
+        assert!(records.iter().any(|r| r.path == f), "{f} has no record");
+    }
+}
+
+#[test]
+fn a_file_of_200000_lines_and_a_folder_of_5000_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(root.join("many")).unwrap();
+    let mut long = String::new();
+    for i in 0..200_000 {
+        if i % 50 == 0 {
+            long.push_str(&format!("def f{i}():\n"));
+        } else {
+            long.push_str(&format!("    x{i} = {i}\n"));
+        }
+    }
+    std::fs::write(root.join("long.py"), &long).unwrap();
+    for i in 0..5000 {
+        std::fs::write(
+            root.join(format!("many/f{i}.py")),
+            format!("\"\"\"Module {i}.\"\"\"\n\ndef f{i}(x):\n    return x + {i}\n"),
+        )
+        .unwrap();
+    }
+    let out = tmp.path().join("out");
+    let t = Instant::now();
+    let got = isg(&root, &out, &["--max-file-bytes", "8000000"]);
+    assert_ok(&got);
+    let run = run_json(&out);
+    assert_eq!(run["totals"]["files"], 5001);
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    let long_chunks: Vec<_> = records.iter().filter(|r| r.path == "long.py").collect();
+    assert!(long_chunks.len() >= 200_000 / 300, "{}", long_chunks.len());
+    assert!(long_chunks.iter().all(|r| r.end_line - r.start_line < 300));
+    assert_eq!(long_chunks.last().unwrap().end_line, 200_000);
+    eprintln!(
+        "200,000 lines + 5,000 files: {:.1}s, peak RSS {} MB",
+        t.elapsed().as_secs_f64(),
+        run["totals"]["peak_rss_bytes"].as_u64().unwrap() >> 20
+    );
+    assert!(t.elapsed() < Duration::from_secs(120));
+}
+
+#[test]
+fn odd_bytes_loops_and_special_files_are_skipped_with_their_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(root.join("loop")).unwrap();
+    std::fs::write(root.join("nul.rs"), b"fn a() {}\n\0\0binary\n").unwrap();
+    std::fs::write(root.join("crlf.rs"), "fn crlf() -> u32 {\r\n    1\r\n}\r\n").unwrap();
+    std::fs::write(
+        root.join("latin1.rs"),
+        b"// caf\xe9 cr\xe8me\nfn latin1() {}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", root.join("loop/up")).unwrap();
+    std::os::unix::fs::symlink("self.rs", root.join("self.rs")).unwrap();
+    std::fs::write(root.join("ok.rs"), "fn ok() -> u32 { 2 }\n").unwrap();
+    let fifo = root.join("pipe.rs");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    // A character device in the tree: a symlink to /dev/null is one after following links.
+    std::os::unix::fs::symlink("/dev/null", root.join("null.rs")).unwrap();
+
+    let out = tmp.path().join("out");
+    let got = isg(&root, &out, &[]);
+    assert_ok(&got);
+    let skipped = skips(&out);
+    assert_eq!(skipped.get("nul.rs").map(String::as_str), Some("binary"));
+    assert_eq!(
+        skipped.get("latin1.rs").map(String::as_str),
+        Some("invalid_utf8")
+    );
+    assert_eq!(
+        skipped.get("pipe.rs").map(String::as_str),
+        Some("special_file")
+    );
+    assert_eq!(
+        skipped.get("null.rs").map(String::as_str),
+        Some("special_file")
+    );
+    assert!(skipped.values().any(|r| r == "symlink_loop"), "{skipped:?}");
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
+    assert!(
+        paths.contains(&"crlf.rs") && paths.contains(&"ok.rs"),
+        "{paths:?}"
+    );
+    let crlf = records.iter().find(|r| r.path == "crlf.rs").unwrap();
+    assert_eq!((crlf.start_line, crlf.end_line), (1, 3));
+}
