@@ -14,6 +14,7 @@ mod doctor;
 mod eval;
 mod generate;
 mod inspect;
+mod map;
 mod merge;
 mod run_args;
 mod setup;
@@ -59,6 +60,8 @@ pub enum Command {
     Eval(eval::Args),
     /// Join the outputs of several shards into one set of files.
     Merge(merge::Args),
+    /// Print the tree of file, directory and root lines cut to a token budget.
+    Map(map::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(a) => doctor::run(&global, a),
         Command::Eval(a) => eval::run(&global, a),
         Command::Merge(a) => merge::run(&global, a),
+        Command::Map(a) => map::run(&global, a),
     };
     match result {
         Ok(code) => code,

@@ -89,6 +89,9 @@ pub struct RunReport {
     /// Output folders joined by `isg merge`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// What the roll-up of file, directory and root lines did (absent when none ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup: Option<super::rollup::RollupStats>,
 }
 
 /// The peak resident set size of this process in bytes, from `/proc/self/status` (0 where that

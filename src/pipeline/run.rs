@@ -21,7 +21,11 @@ use super::prompt::{PROMPT_VERSION, PromptTemplate, template_messages};
 use super::record::{Reduction, SummaryRecord};
 use super::reduce::fit;
 use super::report::{RunReport, Times, Totals, peak_rss_bytes};
+use super::rollup::{
+    DEFAULT_ROLLUP_PROMPT_TOKENS, Levels, Rollup, RollupSettings, roll_up, root_name,
+};
 use super::settings::SummarizeSettings;
+use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
 use crate::llm::engine::{EngineStats, Request};
 use crate::llm::sample::Sampling;
@@ -160,8 +164,9 @@ pub fn summarize_into(
         return Err(e);
     }
 
+    let mut records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
+    let rolled = rollup_after_chunks(backend, &records, settings, &model, &mut cache)?;
     let t = Instant::now();
-    let records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
     let stats = stats_delta(&stats_before, &backend.stats());
     times.tokenize = tokenize_us.load(Ordering::Relaxed) as f64 / 1e6;
     // Sessions run side by side: their summed seconds divided by their number is the time taken.
@@ -181,15 +186,42 @@ pub fn summarize_into(
         cache: serde_json::to_value(cache.load()).unwrap_or_default(),
         skipped: tree.skipped,
         merged_from: Vec::new(),
+        rollup: None,
     };
     report.totals.wall_seconds = start.elapsed().as_secs_f64();
     report.totals.chunks_per_min =
         report.totals.computed as f64 * 60.0 / report.totals.wall_seconds.max(1e-9);
+    report.rollup = Some(rolled.stats);
+    records.extend(rolled.records);
     report.times.write += t.elapsed().as_secs_f64();
     for sink in sinks.iter_mut() {
         sink.finish(&records, &report)?;
     }
     Ok(report)
+}
+
+/// The roll-up of the chunk records: files, directories and the root; files only in a shard
+/// run, whose directories may continue in other shards (`isg merge` rolls those up).
+fn rollup_after_chunks(
+    backend: &dyn Backend,
+    records: &[SummaryRecord],
+    settings: &SummarizeSettings,
+    model: &str,
+    cache: &mut Cache,
+) -> Result<Rollup, PipelineError> {
+    let room = backend.context().saturating_sub(settings.max_new_tokens);
+    let rollup_settings = RollupSettings {
+        model: model.to_string(),
+        root_name: root_name(&settings.walk.root),
+        max_new_tokens: settings.max_new_tokens,
+        max_prompt_tokens: room.min(DEFAULT_ROLLUP_PROMPT_TOKENS),
+        levels: if settings.shard == Shard::ALL {
+            Levels::All
+        } else {
+            Levels::Files
+        },
+    };
+    roll_up(backend, records, &rollup_settings, cache)
 }
 
 /// What a worker hands back for one chunk.
