@@ -33,32 +33,47 @@ fn report(shard: Shard) -> RunReport {
 }
 
 #[test]
-fn markdown_groups_by_directory_and_file_in_source_order() {
+fn markdown_is_a_tree_of_directories_files_and_chunks_in_source_order() {
     let mut recs = records_of(&["src/pipeline/shard.rs", "src/bench.rs", "build.rs"]);
     isg::pipeline::record::sort_source_order(&mut recs);
     recs[0].error = Some("engine stopped".into());
+    recs[0].summary.clear();
     let md = render_markdown(&recs, &report(Shard::ALL));
-    let dirs: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
-    assert_eq!(dirs, ["## ./", "## src/", "## src/pipeline/"]);
-    let files: Vec<&str> = md.lines().filter(|l| l.starts_with("### ")).collect();
-    assert_eq!(files, ["### build.rs", "### bench.rs", "### shard.rs"]);
-    let bullets: Vec<&str> = md.lines().filter(|l| l.starts_with("- L")).collect();
-    assert_eq!(bullets.len(), recs.len());
-    assert!(
-        bullets[0].ends_with(": *(failed: engine stopped)*"),
-        "{}",
-        bullets[0]
+    let entries: Vec<&str> = md
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- **"))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "- **build.rs**",
+            "- **src/**",
+            "  - **bench.rs**",
+            "  - **pipeline/**",
+            "    - **shard.rs**"
+        ],
+        "{md}"
     );
-    let shard_bullets: Vec<&&str> = bullets
+    // Chunks under their file, in source order, with items and lines.
+    let chunks: Vec<&str> = md
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- L"))
+        .collect();
+    assert_eq!(chunks.len(), recs.len());
+    assert!(
+        chunks[0].starts_with("  - L1–L") && chunks[0].ends_with(": *(failed: engine stopped)*"),
+        "{}",
+        chunks[0]
+    );
+    let shard: Vec<&&str> = chunks
         .iter()
         .filter(|b| b.contains("of src/pipeline/shard.rs"))
         .collect();
-    assert!(
-        shard_bullets[0].starts_with("- L1–L"),
-        "{}",
-        shard_bullets[0]
-    );
+    assert!(shard.len() > 1);
+    assert!(shard[0].starts_with("      - L1–L"), "{}", shard[0]);
     assert!(md.contains("`struct Shard`"), "item names are shown: {md}");
+    let pos = |s: &str| md.find(s).unwrap();
+    assert!(pos("**build.rs**") < pos("**src/**") && pos("**bench.rs**") < pos("**pipeline/**"));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `isg merge`: joins the output folders of `isg summarize --shard K/N` runs into one.
+//! `isg merge`: joins the output folders of `isg summarize --shard K/N` runs into one, then
+//! writes the directory and root lines (which may span shards) with the shards' model.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Global;
-use isg::pipeline::{merge, missing_shards};
+use isg::pipeline::merge::merge_rolled_up;
+use isg::pipeline::{Backend, missing_shards};
 
 /// Flags of `isg merge`.
 #[derive(clap::Args, Debug)]
@@ -14,14 +16,27 @@ pub struct Args {
     /// Output folders of the shard runs.
     #[arg(required = true, value_name = "DIR")]
     pub inputs: Vec<PathBuf>,
-    /// Where the merged summaries.jsonl, SUMMARY.md and run.json go.
+    /// Where the merged summaries.jsonl, SUMMARY.md, index.html and run.json go.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The shards' model (a catalog name or a folder), which writes the directory and root
+    /// lines (default: the default model).
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Join only: no directory or root lines, no model loaded.
+    #[arg(long)]
+    pub no_rollup: bool,
 }
 
 /// Runs `isg merge`.
-pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let report = merge(&args.inputs, &args.out)
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let model = if args.no_rollup {
+        None
+    } else {
+        Some(global.open_model(args.model.as_deref(), &global.model_settings())?)
+    };
+    let backend = model.as_ref().map(|m| m as &dyn Backend);
+    let report = merge_rolled_up(&args.inputs, &args.out, backend)
         .with_context(|| format!("merging into {}", args.out.display()))?;
     let missing = missing_shards(&report.shards);
     eprintln!(

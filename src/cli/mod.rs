@@ -16,6 +16,7 @@ mod doctor;
 mod eval;
 mod generate;
 mod inspect;
+mod map;
 mod merge;
 mod models;
 mod run_args;
@@ -66,6 +67,8 @@ pub enum Command {
     Merge(merge::Args),
     /// Maintain the cache of an output folder (`isg cache gc`).
     Cache(cache::Args),
+    /// Print the tree of file, directory and root lines cut to a token budget.
+    Map(map::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Eval(a) => eval::run(&global, a),
         Command::Merge(a) => merge::run(&global, a),
         Command::Cache(a) => cache::run(&global, a),
+        Command::Map(a) => map::run(&global, a),
     };
     match result {
         Ok(code) => code,

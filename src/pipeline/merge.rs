@@ -6,13 +6,25 @@
 //! order, a `SUMMARY.md`, and a `run.json` whose counts, tokens and stage times are summed over
 //! the shards, whose wall time and peak memory are the largest of any shard, and whose skips are
 //! the union of the shards' skips.
+//!
+//! Roll-up across shards: a file's chunks are always in one shard, so each shard writes its own
+//! file lines; a directory's files may be spread over shards, so shard runs write no directory
+//! or root lines. [`merge_rolled_up`] joins the file lines and then rolls up the directories
+//! and the root with the shards' model and the same prompts and cache keys as an unsharded run,
+//! which therefore gets the same lines.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::backend::Backend;
+use super::cache::Cache;
 use super::error::PipelineError;
-use super::record::{SummaryRecord, sort_source_order};
+use super::record::{Kind, SummaryRecord, sort_source_order};
 use super::report::{RunReport, Times, Totals};
+use super::rollup::{
+    DEFAULT_ROLLUP_PROMPT_TOKENS, Levels, RollupSettings, order_records, roll_up, root_name,
+};
+use super::settings::DEFAULT_MAX_NEW_TOKENS;
 use super::shard::Shard;
 use super::sink::{RUN_FILE, SUMMARIES_FILE, read_records, read_report, standard_sinks};
 
@@ -89,16 +101,62 @@ pub enum MergeError {
 }
 
 /// Merges the shard outputs in `inputs` into `out_dir`, writing the standard outputs, and
-/// returns the merged report.
+/// returns the merged report. Directory and root lines are left out: see [`merge_rolled_up`].
 pub fn merge(inputs: &[PathBuf], out_dir: &Path) -> Result<RunReport, PipelineError> {
+    merge_rolled_up(inputs, out_dir, None)
+}
+
+/// [`merge`], then, with a `backend`, the roll-up of directories and the root over the joined
+/// file lines (cached in `out_dir`'s cache, so a second merge asks nothing), with the shards'
+/// model, token cap and root name: the lines an unsharded run would write.
+pub fn merge_rolled_up(
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    backend: Option<&dyn Backend>,
+) -> Result<RunReport, PipelineError> {
     let mut loaded = Vec::new();
     for dir in inputs {
         let report = read_report(&dir.join(RUN_FILE))?;
         let records = read_records(&dir.join(SUMMARIES_FILE))?;
         loaded.push((dir.display().to_string(), report, records));
     }
-    let (report, records) = merge_loaded(loaded)?;
+    let (mut report, mut records) = merge_loaded(loaded)?;
     std::fs::create_dir_all(out_dir).map_err(|e| PipelineError::io("creating", out_dir, e))?;
+    if let Some(backend) = backend {
+        let model = backend.model_id();
+        if model != report.model {
+            return Err(PipelineError::Settings(format!(
+                "the shards were summarized by model {:?} but the roll-up model is {model:?};                  pass the shards' model with --model",
+                report.model
+            )));
+        }
+        let max_new_tokens = report
+            .settings
+            .get("max_new_tokens")
+            .and_then(serde_json::Value::as_u64)
+            .map_or(DEFAULT_MAX_NEW_TOKENS, |n| n as usize);
+        let root = report
+            .rollup
+            .as_ref()
+            .map(|r| r.root_name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| root_name(Path::new(&report.root)));
+        let settings = RollupSettings {
+            model,
+            root_name: root,
+            max_new_tokens,
+            max_prompt_tokens: backend
+                .context()
+                .saturating_sub(max_new_tokens)
+                .min(DEFAULT_ROLLUP_PROMPT_TOKENS),
+            levels: Levels::Dirs,
+        };
+        let mut cache = Cache::open(out_dir)?;
+        let rolled = roll_up(backend, &records, &settings, &mut cache)?;
+        report.rollup = Some(rolled.stats);
+        records.extend(rolled.records);
+        order_records(&mut records);
+    }
     for mut sink in standard_sinks(out_dir) {
         sink.begin(&[])?;
         sink.finish(&records, &report)?;
@@ -153,16 +211,19 @@ pub fn merge_loaded(
         }
     }
 
-    let mut owner: BTreeMap<(String, usize), String> = BTreeMap::new();
+    let mut owner: BTreeMap<(Kind, String, usize), String> = BTreeMap::new();
     let mut records = Vec::new();
     let mut skipped = BTreeMap::new();
     let (mut prefill_tokens, mut decode_tokens) = (0u64, 0u64);
     let mut totals = Totals::default();
     let mut times = Times::default();
     let mut merged_from = Vec::new();
-    for (dir, r, recs) in inputs {
+    for (dir, r, mut recs) in inputs {
+        // Directory and root lines of a shard saw only part of the tree: made again after.
+        recs.retain(|rec| matches!(rec.kind, Kind::Chunk | Kind::File));
         for rec in &recs {
-            if let Some(a) = owner.insert((rec.path.clone(), rec.start_line), dir.clone()) {
+            let at = (rec.kind, rec.path.clone(), rec.start_line);
+            if let Some(a) = owner.insert(at, dir.clone()) {
                 return Err(MergeError::Overlap {
                     path: rec.path.clone(),
                     line: rec.start_line,
@@ -200,6 +261,8 @@ pub fn merge_loaded(
         0.0
     };
     sort_source_order(&mut records);
+    // Chunks first (source order), then the file lines.
+    records.sort_by_key(|r| r.kind != Kind::Chunk);
     let mut shards: Vec<Shard> = shard_owner
         .keys()
         .map(|&(index, count)| Shard { index, count })
@@ -219,6 +282,7 @@ pub fn merge_loaded(
         skipped: skipped.into_values().collect(),
         merged_from,
         changed: Vec::new(),
+        rollup: None,
     };
     Ok((report, records))
 }

@@ -7,7 +7,9 @@
 //! content-addressed key; the rest become prompts ([`prompt`], fitted to the token budget by the
 //! reduction ladder in [`reduce`]) that workers submit to the engine; answers are cleaned to one
 //! line ([`clean`]) and every [`SummaryRecord`] goes to the [`SummarySink`]s: `summaries.jsonl`,
-//! `SUMMARY.md` and `run.json` (see [`sink`]). [`merge()`] joins the outputs of `--shard` runs.
+//! `SUMMARY.md`, `index.html` and `run.json` (see [`sink`]). After the chunks, [`rollup`] writes
+//! a line per file, directory and the root from the lines below them. [`merge()`] joins the
+//! outputs of `--shard` runs (and rolls up their directories).
 //!
 //! Nothing is lost: each computed summary is appended to the cache and to `summaries.jsonl` and
 //! flushed as it finishes, so a killed run resumes where it stopped, and a chunk that fails is
@@ -28,6 +30,7 @@ pub mod prompt;
 pub mod record;
 pub mod reduce;
 pub mod report;
+pub mod rollup;
 pub mod run;
 pub mod settings;
 pub mod shard;
@@ -40,7 +43,7 @@ pub use error::PipelineError;
 pub use lock::{OutputLock, Wait};
 pub use merge::{MergeError, merge, missing_shards};
 pub use prompt::PROMPT_VERSION;
-pub use record::{Reduction, SummaryRecord};
+pub use record::{Kind, Reduction, SummaryRecord};
 pub use report::{RunReport, Times, Totals};
 pub use run::{summarize, summarize_into};
 pub use settings::{ProgressMode, SummarizeSettings};

@@ -17,9 +17,41 @@ pub enum Reduction {
     Elided,
 }
 
-/// One chunk's summary and how it was made.
+/// What a record summarizes: a chunk, or a file, directory or the root rolled up from it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A chunk of a file (records written before roll-ups existed read as chunks).
+    #[default]
+    Chunk,
+    /// A whole file, rolled up from its chunks.
+    File,
+    /// A directory, rolled up from its files and subdirectories.
+    Dir,
+    /// The walked root, rolled up from its top level.
+    Root,
+}
+
+impl Kind {
+    /// The stable name used in records (`chunk`, `file`, `dir`, `root`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Chunk => "chunk",
+            Kind::File => "file",
+            Kind::Dir => "dir",
+            Kind::Root => "root",
+        }
+    }
+}
+
+/// One chunk's (or file's, directory's, the root's) summary and how it was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRecord {
+    /// What the record summarizes; `chunk` when absent.
+    #[serde(default)]
+    pub kind: Kind,
     /// The file, relative to the walked root, `/` separators.
     pub path: String,
     /// First line, 1-based.
@@ -64,6 +96,7 @@ impl SummaryRecord {
     /// A record for `chunk` with everything but the location left empty.
     pub fn for_chunk(chunk: &Chunk, model: &str) -> SummaryRecord {
         SummaryRecord {
+            kind: Kind::Chunk,
             path: chunk.path.clone(),
             start_line: chunk.start_line,
             end_line: chunk.end_line,

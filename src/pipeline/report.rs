@@ -93,6 +93,9 @@ pub struct RunReport {
     /// them as they were read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<FileChange>,
+    /// What the roll-up of file, directory and root lines did (absent when none ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup: Option<super::rollup::RollupStats>,
 }
 
 /// The peak resident set size of this process in bytes, from `/proc/self/status` (0 where that

@@ -23,7 +23,11 @@ use super::prompt::{PROMPT_VERSION, PromptTemplate, template_messages};
 use super::record::{Reduction, SummaryRecord};
 use super::reduce::fit;
 use super::report::{RunReport, Times, Totals, peak_rss_bytes};
+use super::rollup::{
+    DEFAULT_ROLLUP_PROMPT_TOKENS, Levels, Rollup, RollupSettings, roll_up, root_name,
+};
 use super::settings::SummarizeSettings;
+use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
 use crate::llm::engine::{EngineStats, Request};
 use crate::llm::sample::Sampling;
@@ -173,8 +177,13 @@ pub fn summarize_into(
         return Err(e);
     }
 
+    let mut records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
+    let rolled = rollup_after_chunks(backend, &records, settings, &model, &mut cache)?;
     let t = Instant::now();
-    keep_cache(out, &mut cache, &keys, &progress)?;
+    // The roll-up's entries are as live as the chunks' for compaction.
+    let mut live_keys = keys.clone();
+    live_keys.extend(rolled.records.iter().map(|r| r.hash.clone()));
+    keep_cache(out, &mut cache, &live_keys, &progress)?;
     let changed: Vec<FileChange> = changes_since(&tree, &settings.walk)
         .into_iter()
         .filter(|c| settings.shard.contains(&c.path))
@@ -189,7 +198,6 @@ pub fn summarize_into(
             if changed.len() > 5 { ", ..." } else { "" }
         ));
     }
-    let records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
     let stats = stats_delta(&stats_before, &backend.stats());
     times.tokenize = tokenize_us.load(Ordering::Relaxed) as f64 / 1e6;
     // Sessions run side by side: their summed seconds divided by their number is the time taken.
@@ -210,10 +218,13 @@ pub fn summarize_into(
         skipped: tree.skipped,
         merged_from: Vec::new(),
         changed,
+        rollup: None,
     };
     report.totals.wall_seconds = start.elapsed().as_secs_f64();
     report.totals.chunks_per_min =
         report.totals.computed as f64 * 60.0 / report.totals.wall_seconds.max(1e-9);
+    report.rollup = Some(rolled.stats);
+    records.extend(rolled.records);
     report.times.write += t.elapsed().as_secs_f64();
     failpoint::hit("finishing");
     for sink in sinks.iter_mut() {
@@ -241,6 +252,30 @@ fn keep_cache(
     let live: HashSet<&str> = keys.iter().map(String::as_str).collect();
     cache.compact_if_needed(&live)?;
     write_live_keys(out, live.iter().copied())
+}
+
+/// The roll-up of the chunk records: files, directories and the root; files only in a shard
+/// run, whose directories may continue in other shards (`isg merge` rolls those up).
+fn rollup_after_chunks(
+    backend: &dyn Backend,
+    records: &[SummaryRecord],
+    settings: &SummarizeSettings,
+    model: &str,
+    cache: &mut Cache,
+) -> Result<Rollup, PipelineError> {
+    let room = backend.context().saturating_sub(settings.max_new_tokens);
+    let rollup_settings = RollupSettings {
+        model: model.to_string(),
+        root_name: root_name(&settings.walk.root),
+        max_new_tokens: settings.max_new_tokens,
+        max_prompt_tokens: room.min(DEFAULT_ROLLUP_PROMPT_TOKENS),
+        levels: if settings.shard == Shard::ALL {
+            Levels::All
+        } else {
+            Levels::Files
+        },
+    };
+    roll_up(backend, records, &rollup_settings, cache)
 }
 
 /// What a worker hands back for one chunk.

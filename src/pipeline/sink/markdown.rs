@@ -1,19 +1,21 @@
-//! `SUMMARY.md`: the summaries for people, grouped by directory (`## dir/`), then file
-//! (`### file`), one bullet per chunk in source order: ``- L10–L80 `items`: summary``.
+//! `SUMMARY.md`: the summaries for people, as an indented tree: the root's line, then each
+//! directory (`**sync/**`) with its line, its files with their lines, each file's chunks
+//! (``L10–L80 `items`: summary``) in source order, then its subdirectories. A one-chunk
+//! file is one entry (its line is its chunk's). Lines that are fallbacks or failures say so.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{SummarySink, write_atomic};
 use crate::pipeline::error::PipelineError;
-use crate::pipeline::record::SummaryRecord;
+use crate::pipeline::record::{Kind, SummaryRecord};
 use crate::pipeline::report::RunReport;
+use crate::pipeline::rollup::tree::Tree;
 
 /// The file's name in the output folder.
 pub const SUMMARY_MD_FILE: &str = "SUMMARY.md";
 
-/// Item names shown per chunk before "and N more".
+/// Item names shown per entry before "and N more".
 const MAX_ITEMS: usize = 6;
 
 /// Writes `SUMMARY.md`.
@@ -40,13 +42,9 @@ impl SummarySink for MarkdownSink {
     }
 }
 
-/// The Markdown text for `records` (in source order).
+/// The Markdown text for `records` (any kinds, any order).
 pub fn render_markdown(records: &[SummaryRecord], report: &RunReport) -> String {
-    let mut by_dir: BTreeMap<&str, Vec<&SummaryRecord>> = BTreeMap::new();
-    for r in records {
-        let dir = r.path.rsplit_once('/').map_or("", |(d, _)| d);
-        by_dir.entry(dir).or_default().push(r);
-    }
+    let tree = Tree::build(records);
     let mut out = String::new();
     let root = if report.root.is_empty() {
         "."
@@ -54,52 +52,86 @@ pub fn render_markdown(records: &[SummaryRecord], report: &RunReport) -> String 
         &report.root
     };
     let _ = writeln!(out, "# Summary of `{root}`\n");
+    let chunks = records.iter().filter(|r| r.kind == Kind::Chunk).count();
     let _ = writeln!(
         out,
-        "{} chunks in {} files, summarized by `{}` (prompt version {}).",
-        records.len(),
-        report.totals.files,
-        report.model,
-        report.prompt_version
+        "{chunks} chunks in {} files, summarized by `{}` (prompt version {}).\n",
+        tree.nodes[0].files, report.model, report.prompt_version
     );
-    for (dir, recs) in by_dir {
-        let _ = write!(out, "\n## {}/\n", if dir.is_empty() { "." } else { dir });
-        let mut current = "";
-        for r in recs {
-            if r.path != current {
-                current = &r.path;
-                let name = r.path.rsplit_once('/').map_or(r.path.as_str(), |(_, f)| f);
-                let _ = write!(out, "\n### {name}\n\n");
+    if let Some(line) = tree.nodes[0].record.map(|i| line_text(&records[i])) {
+        let _ = writeln!(out, "{line}\n");
+    }
+    let parents = tree.parents();
+    for n in tree.preorder().into_iter().skip(1) {
+        let node = &tree.nodes[n];
+        let parent = parents[n].unwrap_or(0);
+        // A one-chunk file's chunk is the file's own entry.
+        if node.kind == Kind::Chunk && tree.nodes[parent].children.len() == 1 {
+            continue;
+        }
+        let indent = "  ".repeat(node.depth.saturating_sub(1));
+        let record = node.record.map(|i| &records[i]);
+        let entry = match node.kind {
+            Kind::Dir | Kind::Root => format!("**{}**", node.name),
+            Kind::File => {
+                let only = (node.children.len() == 1)
+                    .then(|| node.children[0])
+                    .and_then(|c| tree.nodes[c].record)
+                    .map(|i| &records[i]);
+                let mut s = format!("**{}**", node.name);
+                if let Some(c) = only {
+                    let _ = write!(s, " L{}–L{}{}", c.start_line, c.end_line, items(&c.symbols));
+                }
+                s
             }
-            let _ = writeln!(out, "{}", bullet(r));
+            Kind::Chunk => {
+                let mut s = node.name.clone();
+                s.push_str(&record.map(|r| items(&r.symbols)).unwrap_or_default());
+                s
+            }
+        };
+        // The line of a one-chunk file without a file record is its chunk's.
+        let record = record.or_else(|| {
+            (node.kind == Kind::File && node.children.len() == 1)
+                .then(|| tree.nodes[node.children[0]].record)
+                .flatten()
+                .map(|i| &records[i])
+        });
+        let line = record.map(line_text).unwrap_or_default();
+        if line.is_empty() {
+            let _ = writeln!(out, "{indent}- {entry}");
+        } else {
+            let _ = writeln!(out, "{indent}- {entry}: {line}");
         }
     }
     out
 }
 
-/// One chunk's line.
-fn bullet(r: &SummaryRecord) -> String {
-    let mut s = format!("- L{}–L{}", r.start_line, r.end_line);
-    if !r.symbols.is_empty() {
-        let shown: Vec<String> = r
-            .symbols
-            .iter()
-            .take(MAX_ITEMS)
-            .map(|n| format!("`{}`", n.replace('`', "'")))
-            .collect();
-        s.push(' ');
-        s.push_str(&shown.join(", "));
-        if r.symbols.len() > MAX_ITEMS {
-            let _ = write!(s, " and {} more", r.symbols.len() - MAX_ITEMS);
-        }
+/// `` `a`, `b` and 3 more`` after a space, or nothing.
+fn items(symbols: &[String]) -> String {
+    if symbols.is_empty() {
+        return String::new();
     }
-    s.push_str(": ");
-    if let Some(e) = &r.error {
-        let _ = write!(s, "*(failed: {})*", e.replace('\n', " "));
-    } else if let Some(why) = &r.rejected {
-        let _ = write!(s, "*(no summary: answer rejected as {why})*");
-    } else {
-        s.push_str(&r.summary);
+    let shown: Vec<String> = symbols
+        .iter()
+        .take(MAX_ITEMS)
+        .map(|n| format!("`{}`", n.replace('`', "'")))
+        .collect();
+    let mut s = format!(" {}", shown.join(", "));
+    if symbols.len() > MAX_ITEMS {
+        let _ = write!(s, " and {} more", symbols.len() - MAX_ITEMS);
     }
     s
+}
+
+/// A record's line with its state: failed, or a fallback for a rejected answer.
+fn line_text(r: &SummaryRecord) -> String {
+    let error = r.error.as_deref().map(|e| e.replace('\n', " "));
+    match (r.summary.is_empty(), error, &r.rejected) {
+        (true, Some(e), _) => format!("*(failed: {e})*"),
+        (false, Some(e), _) => format!("{} *(fallback; failed: {e})*", r.summary),
+        (true, None, Some(why)) => format!("*(no summary: answer rejected as {why})*"),
+        (false, None, Some(why)) => format!("{} *(fallback; answer rejected as {why})*", r.summary),
+        (_, None, None) => r.summary.clone(),
+    }
 }

@@ -4,6 +4,7 @@
 //! [`finish`](SummarySink::finish) once with every record in source order and the run report.
 //! Adding a format is one file with one `impl`.
 
+mod html;
 mod jsonl;
 mod markdown;
 mod run;
@@ -11,6 +12,7 @@ mod run;
 use std::io::Write;
 use std::path::Path;
 
+pub use html::{HtmlSink, INDEX_HTML_FILE, render_html};
 pub use jsonl::{JsonlSink, SUMMARIES_FILE, read_records};
 pub use markdown::{MarkdownSink, SUMMARY_MD_FILE, render_markdown};
 pub use run::{RUN_FILE, RunSink, read_report};
@@ -39,11 +41,13 @@ pub trait SummarySink {
     ) -> Result<(), PipelineError>;
 }
 
-/// The sinks of a normal run: `summaries.jsonl`, `SUMMARY.md` and `run.json` in `out_dir`.
+/// The sinks of a normal run: `summaries.jsonl`, `SUMMARY.md`, `index.html` and `run.json` in
+/// `out_dir`.
 pub fn standard_sinks(out_dir: &Path) -> Vec<Box<dyn SummarySink>> {
     vec![
         Box::new(JsonlSink::new(out_dir)),
         Box::new(MarkdownSink::new(out_dir)),
+        Box::new(HtmlSink::new(out_dir)),
         Box::new(RunSink::new(out_dir)),
     ]
 }

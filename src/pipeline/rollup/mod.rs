@@ -1,0 +1,559 @@
+//! Roll-up: file, directory and root lines written from the chunk lines below them.
+//!
+//! The principal entry point is [`roll_up`]: it takes the chunk records of a run (and, when
+//! only directories are asked for, the file records too), a [`Backend`] and
+//! [`RollupSettings`], and returns the new `file`, `dir` and `root` [`SummaryRecord`]s with
+//! [`RollupStats`]. It works bottom-up: every file with several chunks is asked about at once
+//! (a one-chunk file's line is its chunk's line, no request), then the directories one depth at
+//! a time, deepest first, each depth submitted to the engine as one batch, the root last. A
+//! prompt ([`prompt`]) shows a file's item names and chunk lines, or a directory's children's
+//! lines, without line numbers; its cache key is the hash of that text with the model, the
+//! roll-up prompt version and the token cap, kept in the run's [`Cache`]. So editing one
+//! function recomputes its chunk, then its file and its ancestors only, and only where a
+//! line below actually changed. Answers go through the same cleaning and checks as chunk lines;
+//! a rejected answer or failed request gets a line built from the children ([`fallback`]).
+//!
+//! Shard runs roll up files only ([`Levels::Files`]: a file's chunks are always in one shard, a
+//! directory's files may not be); `isg merge` rolls up directories and the root
+//! ([`Levels::Dirs`]) once every shard's file lines are together, with the same prompts, so
+//! the merged lines are those of an unsharded run.
+
+pub mod fallback;
+pub mod map;
+pub mod prompt;
+pub mod tree;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::backend::Backend;
+use super::cache::{Cache, CacheEntry};
+use super::clean::{answer_settled, summary_for};
+use super::error::PipelineError;
+use super::record::{Kind, Reduction, SummaryRecord};
+use crate::llm::engine::Request;
+use crate::llm::sample::Sampling;
+use fallback::{FallbackChild, fallback_line};
+use prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
+use tree::{ROOT_PATH, Tree};
+
+/// The longest roll-up prompt in tokens (children that do not fit are named only).
+pub const DEFAULT_ROLLUP_PROMPT_TOKENS: usize = 1024;
+
+/// The `view` of roll-up records.
+pub const ROLLUP_VIEW: &str = "rollup";
+
+/// Which levels to roll up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Levels {
+    /// File lines only (a shard run: directories may span shards).
+    Files,
+    /// Directory and root lines only, from file records already made (after a merge).
+    Dirs,
+    /// Files, directories and the root.
+    All,
+}
+
+/// What a roll-up needs besides the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupSettings {
+    /// The model's identity (part of every key, written in every record).
+    pub model: String,
+    /// The root folder's name, the root line's topic (`tokio`).
+    pub root_name: String,
+    /// Cap on generated tokens per line.
+    pub max_new_tokens: usize,
+    /// Longest prompt in tokens.
+    pub max_prompt_tokens: usize,
+    /// Which levels to make.
+    pub levels: Levels,
+}
+
+/// Counts and time of a roll-up, in `run.json` under `rollup`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RollupStats {
+    /// File records made (copied or computed).
+    pub files: usize,
+    /// Directory and root records made.
+    pub dirs: usize,
+    /// One-chunk files whose line is their chunk's.
+    pub copied: usize,
+    /// Lines found in the cache.
+    pub cached: usize,
+    /// Lines asked of the model by this run.
+    pub computed: usize,
+    /// Answers rejected (the line is the fallback).
+    pub rejected: usize,
+    /// Requests that failed twice (the line is the fallback; not cached, retried next run).
+    pub failed: usize,
+    /// Prompt tokens sent.
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    pub generated_tokens: u64,
+    /// Seconds the roll-up took, start to end.
+    pub seconds: f64,
+    /// The root line's topic (the root folder's name), kept so `isg merge` uses the same.
+    #[serde(default)]
+    pub root_name: String,
+}
+
+/// The records a roll-up made, in tree order (root, then each directory before its contents).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rollup {
+    /// The new `file`, `dir` and `root` records.
+    pub records: Vec<SummaryRecord>,
+    /// What it took.
+    pub stats: RollupStats,
+}
+
+/// One line to ask for.
+struct Job {
+    node: usize,
+    record: SummaryRecord,
+    body: String,
+    topic_path: String,
+    fallback: String,
+}
+
+/// The shared start of every roll-up prompt.
+struct Head {
+    ids: Vec<u32>,
+    tail: String,
+}
+
+impl Head {
+    fn new(backend: &dyn Backend) -> Result<Head, PipelineError> {
+        let rendered = backend
+            .render_chat(&template_messages())
+            .map_err(PipelineError::Prompt)?;
+        let mut parts = rendered.split(SLOT);
+        let (Some(head), Some(tail), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(PipelineError::Prompt(
+                "the chat template dropped or repeated the user message; cannot place the \
+                 roll-up in it"
+                    .into(),
+            ));
+        };
+        let ids = backend.encode_start(head).map_err(PipelineError::Prompt)?;
+        Ok(Head {
+            ids,
+            tail: tail.to_string(),
+        })
+    }
+}
+
+/// Rolls `records` up into file, directory and root lines (see the module docs).
+pub fn roll_up(
+    backend: &dyn Backend,
+    records: &[SummaryRecord],
+    settings: &RollupSettings,
+    cache: &mut Cache,
+) -> Result<Rollup, PipelineError> {
+    let start = Instant::now();
+    let base: Vec<SummaryRecord> = records
+        .iter()
+        .filter(|r| {
+            r.kind == Kind::Chunk || (settings.levels == Levels::Dirs && r.kind == Kind::File)
+        })
+        .cloned()
+        .collect();
+    let tree = Tree::build(&base);
+    let mut run = Runner {
+        backend,
+        settings,
+        head: Head::new(backend)?,
+        tree: &tree,
+        base: &base,
+        made: HashMap::new(),
+        stats: RollupStats::default(),
+    };
+    {
+        let files: Vec<usize> = (0..tree.nodes.len())
+            .filter(|&n| tree.nodes[n].kind == Kind::File)
+            .collect();
+        let mut jobs = Vec::new();
+        for n in files {
+            // After a merge, only files whose shard left no file record (older outputs).
+            if settings.levels == Levels::Dirs && tree.nodes[n].record.is_some() {
+                continue;
+            }
+            run.stats.files += 1;
+            match run.file_job(n) {
+                Some(job) => jobs.push(job),
+                None => run.stats.copied += 1,
+            }
+        }
+        run.level(jobs, cache)?;
+    }
+    if settings.levels != Levels::Files {
+        let max_depth = tree.nodes.iter().map(|n| n.depth).max().unwrap_or(0);
+        for depth in (0..=max_depth).rev() {
+            let jobs: Vec<Job> = (0..tree.nodes.len())
+                .filter(|&n| {
+                    let node = &tree.nodes[n];
+                    node.depth == depth && matches!(node.kind, Kind::Dir | Kind::Root)
+                })
+                .map(|n| run.dir_job(n))
+                .collect();
+            run.stats.dirs += jobs.len();
+            run.level(jobs, cache)?;
+        }
+    }
+    let mut made = std::mem::take(&mut run.made);
+    let mut stats = run.stats;
+    stats.seconds = start.elapsed().as_secs_f64();
+    stats.root_name = settings.root_name.clone();
+    let records = tree
+        .preorder()
+        .into_iter()
+        .filter_map(|n| made.remove(&n))
+        .collect();
+    Ok(Rollup { records, stats })
+}
+
+/// The state of one roll-up.
+struct Runner<'a> {
+    backend: &'a dyn Backend,
+    settings: &'a RollupSettings,
+    head: Head,
+    tree: &'a Tree,
+    base: &'a [SummaryRecord],
+    /// Records made so far, by node.
+    made: HashMap<usize, SummaryRecord>,
+    stats: RollupStats,
+}
+
+impl Runner<'_> {
+    /// The record of `node`: made by this roll-up, or given.
+    fn record(&self, node: usize) -> Option<&SummaryRecord> {
+        self.made
+            .get(&node)
+            .or_else(|| self.tree.nodes[node].record.map(|i| &self.base[i]))
+    }
+
+    /// A record for `node` of `kind` with everything but the location empty.
+    fn blank(&self, node: usize, kind: Kind) -> SummaryRecord {
+        let n = &self.tree.nodes[node];
+        SummaryRecord {
+            kind,
+            path: n.path.clone(),
+            start_line: 0,
+            end_line: 0,
+            language: String::new(),
+            symbols: Vec::new(),
+            summary: String::new(),
+            hash: String::new(),
+            model: self.settings.model.clone(),
+            prompt_tokens: 0,
+            generated_tokens: 0,
+            ms: 0.0,
+            view: ROLLUP_VIEW.to_string(),
+            reduction: Reduction::None,
+            elided_lines: None,
+            cached: false,
+            rejected: None,
+            error: None,
+        }
+    }
+
+    /// The job of a file with several chunks; a one-chunk file gets its chunk's line at once.
+    fn file_job(&mut self, node: usize) -> Option<Job> {
+        let n = &self.tree.nodes[node];
+        let chunks: Vec<&SummaryRecord> = n
+            .children
+            .iter()
+            .filter_map(|&c| self.tree.nodes[c].record)
+            .map(|i| &self.base[i])
+            .collect();
+        let mut record = self.blank(node, Kind::File);
+        record.start_line = chunks.iter().map(|c| c.start_line).min().unwrap_or(1);
+        record.end_line = chunks.iter().map(|c| c.end_line).max().unwrap_or(0);
+        record.language = chunks
+            .first()
+            .map(|c| c.language.clone())
+            .unwrap_or_default();
+        for c in &chunks {
+            for s in &c.symbols {
+                if !record.symbols.contains(s) {
+                    record.symbols.push(s.clone());
+                }
+            }
+        }
+        if let [only] = chunks[..] {
+            let mut copy = only.clone();
+            copy.kind = Kind::File;
+            copy.symbols = record.symbols;
+            self.made.insert(node, copy);
+            return None;
+        }
+        let children: Vec<ChildLine> = chunks
+            .iter()
+            .map(|c| ChildLine {
+                label: c
+                    .symbols
+                    .iter()
+                    .take(4)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                text: if usable(c) {
+                    line_text(&c.summary)
+                } else {
+                    String::new()
+                },
+            })
+            .collect();
+        let fallback_children: Vec<FallbackChild> = chunks
+            .iter()
+            .map(|c| FallbackChild {
+                name: c.symbols.first().cloned().unwrap_or_default(),
+                accepted_line: usable(c).then(|| c.summary.clone()),
+                lines: c.end_line + 1 - c.start_line.min(c.end_line + 1),
+            })
+            .collect();
+        let path = n.path.clone();
+        let body = self.body(Subject::File, &path, &record.symbols, &children);
+        Some(Job {
+            node,
+            fallback: fallback_line(&path, true, &fallback_children),
+            topic_path: path,
+            record,
+            body,
+        })
+    }
+
+    /// The job of a directory (or the root), from its children's records.
+    fn dir_job(&self, node: usize) -> Job {
+        let n = &self.tree.nodes[node];
+        let is_root = n.kind == Kind::Root;
+        let mut record = self.blank(node, if is_root { Kind::Root } else { Kind::Dir });
+        record.symbols = n
+            .children
+            .iter()
+            .map(|&c| self.tree.nodes[c].name.clone())
+            .collect();
+        // Larger children first: they are the ones shown when the budget runs out.
+        let mut kids = n.children.clone();
+        kids.sort_by(|&a, &b| self.tree.nodes[b].lines.cmp(&self.tree.nodes[a].lines));
+        let mut children = Vec::new();
+        let mut fallback_children = Vec::new();
+        for c in kids {
+            let child = &self.tree.nodes[c];
+            let rec = self.record(c);
+            let ok = rec.is_some_and(usable);
+            children.push(ChildLine {
+                label: child.name.clone(),
+                text: rec
+                    .filter(|_| ok)
+                    .map(|r| line_text(&r.summary))
+                    .unwrap_or_default(),
+            });
+            fallback_children.push(FallbackChild {
+                name: crate::pipeline::clean::file_topic(&topic_path_of(
+                    &child.path,
+                    child.kind == Kind::Dir,
+                )),
+                accepted_line: None,
+                lines: child.lines,
+            });
+        }
+        let shown_path = if is_root {
+            self.settings.root_name.clone()
+        } else {
+            n.path.clone()
+        };
+        let topic_path = if is_root {
+            topic_path_of(&self.settings.root_name, true)
+        } else {
+            topic_path_of(&n.path, true)
+        };
+        let body = self.body(Subject::Dir, &shown_path, &[], &children);
+        Job {
+            node,
+            fallback: fallback_line(&topic_path, false, &fallback_children),
+            topic_path,
+            record,
+            body,
+        }
+    }
+
+    /// The prompt body within the token budget.
+    fn body(
+        &self,
+        subject: Subject,
+        path: &str,
+        items: &[String],
+        children: &[ChildLine],
+    ) -> String {
+        let budget = self
+            .settings
+            .max_prompt_tokens
+            .saturating_sub(self.head.ids.len());
+        let tail = &self.head.tail;
+        let backend = self.backend;
+        let mut fits = |text: &str| {
+            backend
+                .encode(&format!("{text}{tail}"))
+                .map_or(true, |ids| ids.len() <= budget)
+        };
+        body(subject, path, items, children, &mut fits)
+    }
+
+    /// Asks for every line of one level at once, then records the answers.
+    fn level(&mut self, jobs: Vec<Job>, cache: &mut Cache) -> Result<(), PipelineError> {
+        let mut waiting = Vec::new();
+        for mut job in jobs {
+            job.record.hash = rollup_key(
+                &job.body,
+                &self.settings.model,
+                self.settings.max_new_tokens,
+            );
+            if let Some(entry) = cache.get(&job.record.hash) {
+                self.stats.cached += 1;
+                let mut r = job.record;
+                apply_entry(&mut r, entry);
+                r.cached = true;
+                self.made.insert(job.node, r);
+                continue;
+            }
+            let ids = match self
+                .backend
+                .encode(&format!("{}{}", job.body, self.head.tail))
+            {
+                Ok(ids) => ids,
+                Err(e) => {
+                    self.fail(job, format!("tokenizing the roll-up prompt: {e}"));
+                    continue;
+                }
+            };
+            let mut prompt = self.head.ids.clone();
+            prompt.extend(ids);
+            let request = Request {
+                prompt,
+                max_new_tokens: self.settings.max_new_tokens,
+                stop_at_newline: true,
+                sampling: Sampling::Greedy,
+                shared_prefix: self.head.ids.len(),
+                ignore_eos: false,
+                stop_when: self.backend.stop_check(answer_settled),
+            };
+            let ticket = self.backend.submit(request.clone());
+            waiting.push((job, request, ticket, Instant::now()));
+        }
+        for (job, request, ticket, started) in waiting {
+            let completion = match ticket() {
+                Ok(c) => Ok(c),
+                Err(_) => (self.backend.submit(request))(),
+            };
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            let completion = match completion {
+                Ok(c) => c,
+                Err(e) => {
+                    self.fail(job, e.to_string());
+                    continue;
+                }
+            };
+            let raw = match self.backend.decode(&completion.tokens) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.fail(job, format!("decoding the answer: {e}"));
+                    continue;
+                }
+            };
+            let (summary, rejected) = summary_for(&raw, &job.topic_path);
+            let rejected = rejected.map(|r| r.name().to_string());
+            let entry = CacheEntry {
+                key: job.record.hash.clone(),
+                summary: if rejected.is_some() {
+                    job.fallback.clone()
+                } else {
+                    summary
+                },
+                raw,
+                rejected,
+                prompt_tokens: completion.prompt_tokens,
+                generated_tokens: completion.tokens.len(),
+                ms,
+                view: ROLLUP_VIEW.to_string(),
+                reduction: Reduction::None,
+                elided_lines: None,
+            };
+            cache.append(entry.clone())?;
+            self.stats.computed += 1;
+            self.stats.rejected += usize::from(entry.rejected.is_some());
+            self.stats.prompt_tokens += entry.prompt_tokens as u64;
+            self.stats.generated_tokens += entry.generated_tokens as u64;
+            let mut r = job.record;
+            apply_entry(&mut r, &entry);
+            self.made.insert(job.node, r);
+        }
+        Ok(())
+    }
+
+    /// Records a job whose request failed: the fallback line, with the error.
+    fn fail(&mut self, job: Job, error: String) {
+        self.stats.failed += 1;
+        let mut r = job.record;
+        r.summary = job.fallback;
+        r.error = Some(error);
+        self.made.insert(job.node, r);
+    }
+}
+
+/// Whether a record's line says something of its own (not a fallback, not a failure).
+fn usable(r: &SummaryRecord) -> bool {
+    r.rejected.is_none() && r.error.is_none() && !r.summary.is_empty()
+}
+
+/// The path whose topic names a directory (`src/sync` → `src/sync/mod.rs`, read as `sync`),
+/// or the file's own path.
+fn topic_path_of(path: &str, is_dir: bool) -> String {
+    if is_dir {
+        format!("{path}/mod.rs")
+    } else {
+        path.to_string()
+    }
+}
+
+/// Fills a record from a cache entry.
+fn apply_entry(r: &mut SummaryRecord, e: &CacheEntry) {
+    r.summary = e.summary.clone();
+    r.rejected = e.rejected.clone();
+    r.prompt_tokens = e.prompt_tokens;
+    r.generated_tokens = e.generated_tokens;
+    r.ms = e.ms;
+}
+
+/// The root folder's name for the root line's topic: the last component of `root`, or `.`.
+pub fn root_name(root: &std::path::Path) -> String {
+    std::fs::canonicalize(root)
+        .ok()
+        .as_deref()
+        .unwrap_or(root)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ROOT_PATH.to_string())
+}
+
+/// Puts records in output order: chunks in source order, then the rolled-up lines in tree
+/// order (the root, then each directory before its files and subdirectories).
+pub fn order_records(records: &mut Vec<SummaryRecord>) {
+    let (mut chunks, rest): (Vec<SummaryRecord>, Vec<SummaryRecord>) = std::mem::take(records)
+        .into_iter()
+        .partition(|r| r.kind == Kind::Chunk);
+    super::record::sort_source_order(&mut chunks);
+    let tree = Tree::build(&rest);
+    let mut slots: Vec<Option<SummaryRecord>> = rest.into_iter().map(Some).collect();
+    let mut ordered: Vec<SummaryRecord> = tree
+        .preorder()
+        .into_iter()
+        .filter_map(|n| tree.nodes[n].record)
+        .filter_map(|i| slots[i].take())
+        .collect();
+    // Records the tree does not reach (a file record without chunks) keep their order.
+    ordered.extend(slots.into_iter().flatten());
+    chunks.extend(ordered);
+    *records = chunks;
+}

@@ -1,0 +1,378 @@
+//! The roll-up on real files with a stand-in engine whose answer depends on the whole prompt:
+//! file, directory and root records, one-chunk files without a request, the cache (an edit
+//! recomputes its chunk, its file and its ancestors only), fallbacks from the children when an
+//! answer is rejected, shards merged into the same lines as an unsharded run, and the outputs
+//! (SUMMARY.md tree, `isg map` within its budget).
+
+mod pipeline_common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use isg::llm::engine::{Completion, EngineError, EngineStats, Finish, Request};
+use isg::pipeline::merge::merge_rolled_up;
+use isg::pipeline::prompt::ChatMessage;
+use isg::pipeline::rollup::map::{MapFormat, render_map};
+use isg::pipeline::sink::{read_records, read_report};
+use isg::pipeline::{
+    Backend, Kind, ProgressMode, Shard, SummarizeSettings, SummaryRecord, Ticket, summarize,
+};
+use pipeline_common::{REAL_FILES, copy_real_files};
+
+/// Words the stand-in builds its answers from.
+const WORDS: [&str; 16] = [
+    "queues", "tasks", "timers", "buffers", "streams", "signals", "channels", "locks", "bytes",
+    "frames", "events", "workers", "sockets", "handles", "tables", "codes",
+];
+
+/// A stand-in engine: one token per character, ChatML, and an answer made of words picked by a
+/// hash of the whole prompt, so a different prompt almost surely gets a different answer.
+/// Roll-up prompts containing `code_for` get an answer that reads as code.
+struct Wordy {
+    prompts: Mutex<Vec<String>>,
+    code_for: Option<&'static str>,
+}
+
+impl Wordy {
+    fn new() -> Wordy {
+        Wordy {
+            prompts: Mutex::new(Vec::new()),
+            code_for: None,
+        }
+    }
+    fn taken(&self) -> Vec<String> {
+        std::mem::take(&mut *self.prompts.lock().unwrap())
+    }
+}
+
+fn text_of(ids: &[u32]) -> String {
+    ids.iter().filter_map(|&i| char::from_u32(i)).collect()
+}
+
+impl Backend for Wordy {
+    fn model_id(&self) -> String {
+        "wordy".into()
+    }
+    fn context(&self) -> usize {
+        1 << 20
+    }
+    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, String> {
+        let mut s = String::new();
+        for m in messages {
+            s.push_str(&format!(
+                "<|im_start|>{}\n{}<|im_end|>\n",
+                m.role, m.content
+            ));
+        }
+        s.push_str("<|im_start|>assistant\n");
+        Ok(s)
+    }
+    fn encode_start(&self, text: &str) -> Result<Vec<u32>, String> {
+        self.encode(text)
+    }
+    fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
+        Ok(text.chars().map(u32::from).collect())
+    }
+    fn decode(&self, ids: &[u32]) -> Result<String, String> {
+        Ok(text_of(ids))
+    }
+    fn submit(&self, request: Request) -> Ticket {
+        let prompt = text_of(&request.prompt);
+        self.prompts.lock().unwrap().push(prompt.clone());
+        let h = prompt.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100000001b3)
+        });
+        let pick = |k: u32| WORDS[((h >> (k * 4)) & 15) as usize];
+        let answer = if self.code_for.is_some_and(|m| prompt.contains(m)) {
+            "fn main() { let x = 1; }".to_string()
+        } else {
+            format!(
+                "Handles {} {} and {} {}.",
+                pick(0),
+                pick(1),
+                pick(2),
+                pick(3)
+            )
+        };
+        Box::new(move || -> Result<Completion, EngineError> {
+            Ok(Completion {
+                tokens: answer.chars().map(u32::from).collect(),
+                finish: Finish::Newline,
+                prompt_tokens: request.prompt.len(),
+                reused_prefix_tokens: request.shared_prefix,
+                queue_ms: 0.0,
+                prefill_ms: 0.0,
+                decode_ms: 0.0,
+            })
+        })
+    }
+    fn stats(&self) -> EngineStats {
+        EngineStats::default()
+    }
+}
+
+fn settings(root: &Path, out: &Path) -> SummarizeSettings {
+    let mut s = SummarizeSettings::new(root);
+    s.out_dir = out.to_path_buf();
+    s.max_lines = 60;
+    s.parallel = 4;
+    s.progress = ProgressMode::Quiet;
+    s
+}
+
+fn records(out: &Path) -> Vec<SummaryRecord> {
+    read_records(&out.join("summaries.jsonl")).unwrap()
+}
+
+fn of_kind(recs: &[SummaryRecord], kind: Kind) -> Vec<&SummaryRecord> {
+    recs.iter().filter(|r| r.kind == kind).collect()
+}
+
+/// Which prompts were roll-ups of files, of directories, or chunks.
+fn split_prompts(prompts: &[String]) -> (usize, Vec<String>, usize) {
+    let files = prompts
+        .iter()
+        .filter(|p| p.contains("What is this file for? Answer") && p.contains("Its parts"))
+        .count();
+    let dirs: Vec<String> = prompts
+        .iter()
+        .filter(|p| p.contains("What is this directory for?"))
+        .map(|p| {
+            p.split("Directory: ")
+                .nth(1)
+                .and_then(|s| s.lines().next())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    (files, dirs.clone(), prompts.len() - files - dirs.len())
+}
+
+#[test]
+fn files_dirs_and_root_get_lines_and_edits_recompute_only_their_ancestors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
+    let out = tmp.path().join("out");
+    let s = settings(&root, &out);
+    let backend = Wordy::new();
+    let report = summarize(&backend, &s).unwrap();
+    let recs = records(&out);
+    let chunks = of_kind(&recs, Kind::Chunk);
+    let files = of_kind(&recs, Kind::File);
+    let dirs = of_kind(&recs, Kind::Dir);
+    let roots = of_kind(&recs, Kind::Root);
+    assert_eq!(report.totals.chunks, chunks.len());
+    assert_eq!(files.len(), REAL_FILES.len());
+    let mut dir_paths: Vec<&str> = dirs.iter().map(|r| r.path.as_str()).collect();
+    dir_paths.sort();
+    assert_eq!(dir_paths, ["src", "src/pipeline", "src/pipeline/sink"]);
+    assert_eq!(roots.len(), 1);
+    assert_eq!(roots[0].path, ".");
+    assert!(
+        roots[0].summary.starts_with("The tree module: handles "),
+        "{:?}",
+        roots[0]
+    );
+
+    // A one-chunk file's line is its chunk's; files of several chunks were asked about once.
+    let mut multi = 0;
+    for f in &files {
+        let mine: Vec<&&SummaryRecord> = chunks.iter().filter(|c| c.path == f.path).collect();
+        assert_eq!(f.start_line, 1);
+        assert_eq!(f.end_line, mine.last().unwrap().end_line);
+        if mine.len() == 1 {
+            assert_eq!(f.summary, mine[0].summary);
+            assert_eq!(f.prompt_tokens, mine[0].prompt_tokens);
+        } else {
+            multi += 1;
+            assert_eq!(f.view, "rollup");
+            assert!(f.summary.starts_with("The ") && f.summary.contains(" module: handles "));
+            assert!(f.rejected.is_none() && f.error.is_none(), "{f:?}");
+        }
+    }
+    assert!(multi >= 2, "the test needs files of several chunks");
+    let (file_prompts, dir_prompts, chunk_prompts) = split_prompts(&backend.taken());
+    assert_eq!(chunk_prompts, chunks.len());
+    assert_eq!(file_prompts, multi);
+    assert_eq!(dir_prompts.len(), 4, "{dir_prompts:?}");
+    // Bottom-up: each directory after its subdirectories, the root last.
+    assert_eq!(
+        dir_prompts,
+        ["src/pipeline/sink", "src/pipeline", "src", "tree"]
+    );
+    let stats = report.rollup.clone().unwrap();
+    assert_eq!((stats.files, stats.dirs, stats.copied), (5, 4, 5 - multi));
+    assert_eq!(stats.computed, multi + 4);
+    let run = read_report(&out.join("run.json")).unwrap();
+    assert_eq!(run.rollup.unwrap().computed, multi + 4);
+
+    // The directory prompt holds its children's lines.
+    let md = std::fs::read_to_string(out.join("SUMMARY.md")).unwrap();
+    assert!(
+        md.contains("\n- **src/**: The src module: handles "),
+        "{md}"
+    );
+    assert!(md.contains("\n  - **pipeline/**: "), "{md}");
+    assert!(md.contains("\n    - **sink/**: "), "{md}");
+    assert!(md.contains("\n      - **markdown.rs**: "), "{md}");
+    assert!(md.contains("\n        - L1–L"), "{md}");
+    assert!(
+        std::fs::read_to_string(out.join("index.html"))
+            .unwrap()
+            .contains("markdown.rs")
+    );
+
+    // A rerun asks nothing.
+    let again = Wordy::new();
+    summarize(&again, &s).unwrap();
+    assert!(again.taken().is_empty());
+    let same = records(&out);
+    assert_eq!(same.len(), recs.len());
+    assert!(same.iter().filter(|r| r.view == "rollup").all(|r| r.cached));
+
+    // Editing one function recomputes that chunk, its file and its ancestors, nothing else.
+    let edited = root.join("src/pipeline/sink/markdown.rs");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    let changed = text.replacen("MAX_ITEMS: usize = 6", "MAX_ITEMS: usize = 7", 1);
+    assert_ne!(changed, text);
+    std::fs::write(&edited, changed).unwrap();
+    let third = Wordy::new();
+    summarize(&third, &s).unwrap();
+    let (file_prompts, dir_prompts, chunk_prompts) = split_prompts(&third.taken());
+    assert_eq!((chunk_prompts, file_prompts), (1, 1));
+    assert_eq!(
+        dir_prompts,
+        ["src/pipeline/sink", "src/pipeline", "src", "tree"]
+    );
+    let after = records(&out);
+    for r in after.iter().filter(|r| r.kind != Kind::Chunk) {
+        let recomputed = !r.cached && r.view == "rollup";
+        let expected =
+            r.path == "src/pipeline/sink/markdown.rs" || matches!(r.kind, Kind::Dir | Kind::Root);
+        assert_eq!(recomputed, expected, "{r:?}");
+    }
+    let before: HashMap<(Kind, &str), &str> = recs
+        .iter()
+        .filter(|r| r.kind == Kind::Root || r.kind == Kind::Dir)
+        .map(|r| ((r.kind, r.path.as_str()), r.summary.as_str()))
+        .collect();
+    let root_after = after.iter().find(|r| r.kind == Kind::Root).unwrap();
+    assert_ne!(
+        before[&(Kind::Root, ".")],
+        root_after.summary,
+        "the root line follows its children"
+    );
+}
+
+#[test]
+fn a_rejected_answer_gets_a_line_built_from_the_children() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
+    let out = tmp.path().join("out");
+    let mut backend = Wordy::new();
+    backend.code_for = Some("Directory: src/pipeline\n");
+    summarize(&backend, &settings(&root, &out)).unwrap();
+    let recs = records(&out);
+    let dir = recs
+        .iter()
+        .find(|r| r.kind == Kind::Dir && r.path == "src/pipeline")
+        .unwrap();
+    assert_eq!(dir.rejected.as_deref(), Some("code"));
+    assert!(
+        dir.summary.starts_with("The pipeline module: parts ")
+            && dir.summary.contains("clean")
+            && dir.summary.contains("sink"),
+        "{dir:?}"
+    );
+    let other = recs
+        .iter()
+        .find(|r| r.kind == Kind::Dir && r.path == "src")
+        .unwrap();
+    assert!(other.rejected.is_none());
+    let md = std::fs::read_to_string(out.join("SUMMARY.md")).unwrap();
+    assert!(md.contains("*(fallback; answer rejected as code)*"), "{md}");
+}
+
+#[test]
+fn merged_shards_get_the_lines_of_an_unsharded_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
+    let whole = tmp.path().join("whole");
+    summarize(&Wordy::new(), &settings(&root, &whole)).unwrap();
+    let all = records(&whole);
+
+    let mut dirs = Vec::new();
+    for k in 1..=3 {
+        let out = tmp.path().join(format!("shard{k}"));
+        let mut s = settings(&root, &out);
+        s.shard = Shard { index: k, count: 3 };
+        summarize(&Wordy::new(), &s).unwrap();
+        let recs = records(&out);
+        assert!(
+            recs.iter()
+                .all(|r| matches!(r.kind, Kind::Chunk | Kind::File))
+        );
+        dirs.push(out);
+    }
+    let merged = tmp.path().join("merged");
+    let backend = Wordy::new();
+    let report = merge_rolled_up(&dirs, &merged, Some(&backend)).unwrap();
+    let (files, dir_prompts, chunks) = split_prompts(&backend.taken());
+    assert_eq!((files, chunks, dir_prompts.len()), (0, 0, 4));
+    assert_eq!(report.rollup.unwrap().dirs, 4);
+    let key = |r: &SummaryRecord| {
+        (
+            r.kind,
+            r.path.clone(),
+            r.start_line,
+            r.end_line,
+            r.summary.clone(),
+            r.symbols.clone(),
+        )
+    };
+    let joined: Vec<_> = records(&merged).iter().map(key).collect();
+    assert_eq!(joined, all.iter().map(key).collect::<Vec<_>>());
+
+    // A second merge finds every line in the merged folder's cache.
+    let again = Wordy::new();
+    merge_rolled_up(&dirs, &merged, Some(&again)).unwrap();
+    assert!(again.taken().is_empty());
+}
+
+#[test]
+fn the_map_fits_its_budget_root_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
+    let out = tmp.path().join("out");
+    summarize(&Wordy::new(), &settings(&root, &out)).unwrap();
+    let recs = records(&out);
+    let report = read_report(&out.join("run.json")).unwrap();
+    let imp = isg::pipeline::rollup::map::importance(&root, &recs);
+    assert!(imp["src/pipeline/clean.rs"].public_items > 0);
+    // One token per whitespace-separated word.
+    let count = |s: &str| s.split_whitespace().count();
+    let full = render_map(&recs, &report, &imp, 100_000, MapFormat::Markdown, &count);
+    assert!(full.text.ends_with("Nothing left out.\n"), "{}", full.text);
+    let small = render_map(&recs, &report, &imp, 120, MapFormat::Markdown, &count);
+    assert!(small.tokens <= 120 && count(&small.text) == small.tokens);
+    let lines: Vec<&str> = small.text.lines().collect();
+    assert!(lines[0].starts_with("# Map of tree"), "{}", small.text);
+    assert!(
+        lines[1].starts_with("- tree: The tree module: handles "),
+        "{}",
+        small.text
+    );
+    assert!(small.shown.dirs >= 1 && small.left_out.chunks > 0);
+    assert!(
+        lines.last().unwrap().starts_with("Left out: "),
+        "{}",
+        small.text
+    );
+    assert!(small.shown.chunks + small.shown.files < full.shown.chunks + full.shown.files);
+    let json = render_map(&recs, &report, &imp, 300, MapFormat::Json, &count);
+    assert!(json.tokens <= 300);
+    let v: serde_json::Value = serde_json::from_str(&json.text).unwrap();
+    assert_eq!(v["nodes"][0]["kind"], "root");
+    assert!(v["left_out"]["chunks"].as_u64().unwrap() > 0);
+}
