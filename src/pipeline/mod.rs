@@ -6,7 +6,10 @@
 //! walked and cut into chunks ([`crate::source`]); each chunk is looked up in the [`Cache`] by a
 //! content-addressed key; the rest become prompts ([`prompt`], fitted to the token budget by the
 //! reduction ladder in [`reduce`]) that workers submit to the engine; answers are cleaned to one
-//! line ([`clean`]) and every [`SummaryRecord`] goes to the [`SummarySink`]s: `summaries.jsonl`,
+//! line ([`clean`]), judged against their chunk ([`judge`]: grounded, not boilerplate), retried
+//! once in another view when rejected, and written as a line ([`compose`]), or as a line built
+//! from the chunk itself when both answers were rejected; generation stops as soon as the kept
+//! part is written ([`stop`]). Every [`SummaryRecord`] goes to the [`SummarySink`]s: `summaries.jsonl`,
 //! `SUMMARY.md` and `run.json` (see [`sink`]). [`merge()`] joins the outputs of `--shard` runs.
 //!
 //! Nothing is lost: each computed summary is appended to the cache and to `summaries.jsonl` and
@@ -16,7 +19,9 @@
 pub mod backend;
 pub mod cache;
 pub mod clean;
+pub mod compose;
 pub mod error;
+pub mod judge;
 pub mod merge;
 mod model_backend;
 pub mod progress;
@@ -28,11 +33,13 @@ pub mod run;
 pub mod settings;
 pub mod shard;
 pub mod sink;
+pub mod stop;
 
 pub use backend::{Backend, Ticket};
 pub use cache::{Cache, CacheEntry, KeySettings, cache_key};
-pub use clean::{Reject, accept, clean};
+pub use clean::clean;
 pub use error::PipelineError;
+pub use judge::{Reject, accept};
 pub use merge::{MergeError, merge, missing_shards};
 pub use prompt::PROMPT_VERSION;
 pub use record::{Reduction, SummaryRecord};

@@ -63,6 +63,8 @@ pub struct SummarizeSettings {
     pub shard: Shard,
     /// How progress is shown.
     pub progress: ProgressMode,
+    /// The prompt design's name (see [`DESIGNS`](super::prompt::DESIGNS)).
+    pub design: String,
 }
 
 impl SummarizeSettings {
@@ -78,6 +80,7 @@ impl SummarizeSettings {
             parallel: DEFAULT_PARALLEL,
             shard: Shard::ALL,
             progress: ProgressMode::Auto,
+            design: super::prompt::DEFAULT_DESIGN.to_string(),
         }
     }
 }

@@ -94,12 +94,8 @@ fn bullet(r: &SummaryRecord) -> String {
         }
     }
     s.push_str(": ");
-    if let Some(e) = &r.error {
-        let _ = write!(s, "*(failed: {})*", e.replace('\n', " "));
-    } else if let Some(why) = &r.rejected {
-        let _ = write!(s, "*(no summary: answer rejected as {why})*");
-    } else {
-        s.push_str(&r.summary);
-    }
+    // A failed or rejected chunk still has a line built from its code; the reasons stay in
+    // summaries.jsonl, never in the reader's map.
+    s.push_str(&r.summary);
     s
 }
