@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use isg::llm::chat::ChatMessage;
 use isg::llm::tokenizer::TextTokenizer;
-use isg::pipeline::prompt::{DESIGNS, Place, PromptTemplate, template_messages};
+use isg::pipeline::prompt::{DESIGNS, PromptTemplate, template_messages};
 use isg::pipeline::reduce::fit;
 use isg::pipeline::run::places;
 use isg::pipeline::settings::DEFAULT_VIEW;

@@ -270,7 +270,6 @@ fn camel(w: &str) -> bool {
         .any(|p| p[0].is_lowercase() && p[1].is_uppercase());
     let caps_then_lower = c
         .windows(3)
-        .skip(0)
         .any(|p| p[0].is_uppercase() && p[1].is_uppercase() && p[2].is_lowercase());
     lower_upper || caps_then_lower
 }

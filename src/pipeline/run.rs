@@ -309,7 +309,7 @@ impl<'a> Plan<'a> {
     ) -> Outcome {
         let first = match self.attempt(backend, chunk, place, self.settings.view, counters) {
             Ok(a) => a,
-            Err(failed) => return failed,
+            Err(failed) => return *failed,
         };
         let mut entry = CacheEntry {
             key: String::new(),
@@ -366,7 +366,7 @@ impl<'a> Plan<'a> {
         place: Place,
         view: View,
         counters: &Counters,
-    ) -> Result<Attempt, Outcome> {
+    ) -> Result<Attempt, Box<Outcome>> {
         let t = Instant::now();
         let budget = self.max_prompt_tokens - self.head.len();
         let encode = |s: &str| backend.encode(s);
@@ -377,11 +377,11 @@ impl<'a> Plan<'a> {
         let fitted = match fitted {
             Ok(f) => f,
             Err(e) => {
-                return Err(Outcome::Failed {
+                return Err(Box::new(Outcome::Failed {
                     error: e.to_string(),
                     view: view.name().to_string(),
                     reduction: Reduction::None,
-                });
+                }));
             }
         };
         let mut prompt = self.head.clone();
@@ -402,10 +402,12 @@ impl<'a> Plan<'a> {
             Err(_) => (backend.submit(request))(),
         };
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        let failed = |error: String| Outcome::Failed {
-            error,
-            view: fitted.view.name().to_string(),
-            reduction: fitted.reduction,
+        let failed = |error: String| {
+            Box::new(Outcome::Failed {
+                error,
+                view: fitted.view.name().to_string(),
+                reduction: fitted.reduction,
+            })
         };
         let completion = completion.map_err(|e| failed(e.to_string()))?;
         let raw = backend
