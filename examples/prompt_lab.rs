@@ -17,7 +17,8 @@ use isg::llm::chat::ChatMessage;
 use isg::llm::engine::{EngineConfig, Request};
 use isg::llm::model::{Model, ModelSettings};
 use isg::llm::sample::Sampling;
-use isg::pipeline::clean::summary_for;
+use isg::pipeline::compose::{fallback_line, summary_for};
+use isg::pipeline::prompt::LineStyle;
 use isg::source::{Chunk, Comments, Language, SourceFile, View, chunk_file, view};
 
 /// Stands for the chunk while the template is rendered.
@@ -338,10 +339,13 @@ fn run_design(model: &Model, d: &Design, cases: &[Case], out: &Path) -> anyhow::
         let done = p.wait()?;
         let raw = tok.decode(&done.tokens, true)?;
         let answer = reattach(d, &raw);
-        let (checked, reject) = summary_for(&answer, &c.path);
-        if reject.is_some() {
-            rejected += 1;
-        }
+        let checked = match summary_for(&answer, &c.chunk, LineStyle::Topic) {
+            Ok(line) => line,
+            Err(_) => {
+                rejected += 1;
+                fallback_line(&c.chunk)
+            }
+        };
         lines.push(serde_json::json!({
             "path": c.path, "summary": answer, "raw": raw,
             "prompt_tokens": done.prompt_tokens,

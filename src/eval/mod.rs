@@ -20,11 +20,13 @@ pub mod porter;
 pub mod rouge;
 pub mod run;
 pub mod score;
+pub mod shares;
 
 pub use baseline::{file_name_summary, file_topic};
 pub use cases::{EvalCase, collect_cases, write_inputs};
 pub use chrf::chrf;
 pub use error::EvalError;
 pub use rouge::rouge_l;
-pub use run::{EvalReport, FileResult, evaluate};
+pub use run::{EvalReport, FileResult, PREDICTIONS_FILE, evaluate, evaluate_against};
 pub use score::{CaseScore, Means, means, read_pairs, score_all, score_case};
+pub use shares::{Shares, shares, shares_per_file};

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::EvalError;
 use super::baseline::file_name_summary;
 use super::cases::{EvalCase, MIN_REFERENCE_WORDS, collect_cases, write_inputs};
-use super::score::{CaseScore, Means, means, score_case};
+use super::score::{CaseScore, Means, means, read_pairs, score_case};
+use super::shares::{Shares, shares, shares_per_file};
 use crate::pipeline::sink::{SUMMARIES_FILE, read_records};
 use crate::pipeline::{Backend, RunReport, SummarizeSettings, SummaryRecord, summarize};
 
@@ -18,6 +19,9 @@ use crate::pipeline::{Backend, RunReport, SummarizeSettings, SummaryRecord, summ
 pub const INPUTS_DIR: &str = "inputs";
 /// See [`INPUTS_DIR`].
 pub const RUN_DIR: &str = "run";
+/// The predictions file an evaluation writes in its work folder (`{"path", "summary"}` per
+/// line, each file's first chunk), for `score.sh` or `isg eval --predictions`.
+pub const PREDICTIONS_FILE: &str = "preds.jsonl";
 
 /// One file's summary and the baseline, both scored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,6 +43,10 @@ pub struct EvalReport {
     pub summaries: Means,
     /// Means of the file-name baseline.
     pub baseline: Means,
+    /// Shares over every chunk line of the run.
+    pub shares: Shares,
+    /// The same per file.
+    pub file_shares: std::collections::BTreeMap<String, Shares>,
     /// The summarize run over the stripped files.
     pub run: RunReport,
 }
@@ -66,13 +74,67 @@ pub fn evaluate(
     run_settings.walk.root = inputs;
     run_settings.out_dir = work_dir.join(RUN_DIR);
     let run = summarize(backend, &run_settings)?;
-    let records = read_records(&run_settings.out_dir.join(SUMMARIES_FILE))?;
+    report(root, &cases, run, &run_settings.out_dir, work_dir)
+}
+
+/// Summarizes `settings.walk.root` as it is (a tree whose docs are already stripped, such as
+/// the development set's `inputs/`) into `work_dir/run` and scores each path of `references`
+/// (`{"path", "reference"}` per line, paths relative to the root) by its first chunk's line.
+pub fn evaluate_against(
+    backend: &dyn Backend,
+    settings: &SummarizeSettings,
+    references: &Path,
+    work_dir: &Path,
+) -> Result<EvalReport, EvalError> {
+    let root = settings.walk.root.clone();
+    let cases: Vec<EvalCase> = read_pairs(references, "reference")?
+        .into_iter()
+        .map(|(path, reference)| EvalCase {
+            language: crate::source::Language::from_path(Path::new(&path))
+                .unwrap_or(crate::source::Language::Text),
+            path,
+            reference,
+            stripped: String::new(),
+        })
+        .collect();
+    if cases.is_empty() {
+        return Err(EvalError::NoCases(
+            references.to_path_buf(),
+            MIN_REFERENCE_WORDS,
+        ));
+    }
+    let mut run_settings = settings.clone();
+    run_settings.out_dir = work_dir.join(RUN_DIR);
+    let run = summarize(backend, &run_settings)?;
+    report(root, &cases, run, &run_settings.out_dir, work_dir)
+}
+
+/// Scores a finished run's records and writes the predictions file.
+fn report(
+    root: PathBuf,
+    cases: &[EvalCase],
+    run: RunReport,
+    out_dir: &Path,
+    work_dir: &Path,
+) -> Result<EvalReport, EvalError> {
+    let records = read_records(&out_dir.join(SUMMARIES_FILE))?;
     let firsts = first_summaries(&records);
-    let files = score_cases(&cases, &firsts);
+    let files = score_cases(cases, &firsts);
+    let preds: String = cases
+        .iter()
+        .map(|c| {
+            let s = firsts.get(&c.path).map(String::as_str).unwrap_or("");
+            format!("{}\n", serde_json::json!({"path": c.path, "summary": s}))
+        })
+        .collect();
+    let preds_path = work_dir.join(PREDICTIONS_FILE);
+    std::fs::write(&preds_path, preds).map_err(|e| EvalError::io("write", &preds_path, e))?;
     Ok(EvalReport {
         root,
         summaries: means(&files.iter().map(|f| f.summary.clone()).collect::<Vec<_>>()),
         baseline: means(&files.iter().map(|f| f.baseline.clone()).collect::<Vec<_>>()),
+        shares: shares(&records),
+        file_shares: shares_per_file(&records),
         files,
         run,
     })

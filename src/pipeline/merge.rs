@@ -305,6 +305,9 @@ fn add_totals(sum: &mut Totals, t: &Totals) {
     sum.computed += t.computed;
     sum.failed += t.failed;
     sum.rejected += t.rejected;
+    sum.retried += t.retried;
+    sum.fallback += t.fallback;
+    sum.retry_prompt_tokens += t.retry_prompt_tokens;
     sum.reduced += t.reduced;
     sum.elided += t.elided;
     sum.prompt_tokens += t.prompt_tokens;

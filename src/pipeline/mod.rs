@@ -6,10 +6,13 @@
 //! walked and cut into chunks ([`crate::source`]); each chunk is looked up in the [`Cache`] by a
 //! content-addressed key; the rest become prompts ([`prompt`], fitted to the token budget by the
 //! reduction ladder in [`reduce`]) that workers submit to the engine; answers are cleaned to one
-//! line ([`clean`]) and every [`SummaryRecord`] goes to the [`SummarySink`]s: `summaries.jsonl`,
-//! `SUMMARY.md`, `index.html` and `run.json` (see [`sink`]). After the chunks, [`rollup`] writes
-//! a line per file, directory and the root from the lines below them. [`merge()`] joins the
-//! outputs of `--shard` runs (and rolls up their directories).
+//! line ([`clean`]), judged against their chunk ([`judge`]: grounded, not boilerplate), retried
+//! once in another view when rejected, and written as a line ([`compose`]), or as a line built
+//! from the chunk itself when both answers were rejected; generation stops as soon as the kept
+//! part is written ([`stop`]). Every [`SummaryRecord`] goes to the [`SummarySink`]s:
+//! `summaries.jsonl`, `SUMMARY.md`, `index.html` and `run.json` (see [`sink`]). After the
+//! chunks, [`rollup`] writes a line per file, directory and the root from the lines below them.
+//! [`merge()`] joins the outputs of `--shard` runs (and rolls up their directories).
 //!
 //! Nothing is lost: each computed summary is appended to the cache and to `summaries.jsonl` and
 //! flushed as it finishes, so a killed run resumes where it stopped, and a chunk that fails is
@@ -18,10 +21,12 @@
 pub mod backend;
 pub mod cache;
 pub mod clean;
+pub mod compose;
 #[doc(hidden)]
 pub mod echo_backend;
 pub mod error;
 pub mod failpoint;
+pub mod judge;
 pub mod lock;
 pub mod merge;
 mod model_backend;
@@ -35,12 +40,14 @@ pub mod run;
 pub mod settings;
 pub mod shard;
 pub mod sink;
+pub mod stop;
 
 pub use backend::{Backend, Ticket};
 pub use cache::{Cache, CacheEntry, KeySettings, cache_key};
-pub use clean::{Reject, accept, clean};
+pub use clean::clean;
 pub use error::PipelineError;
 pub use lock::{OutputLock, Wait};
+pub use judge::{Reject, accept};
 pub use merge::{MergeError, merge, missing_shards};
 pub use prompt::PROMPT_VERSION;
 pub use record::{Kind, Reduction, SummaryRecord};

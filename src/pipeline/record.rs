@@ -62,7 +62,8 @@ pub struct SummaryRecord {
     pub language: String,
     /// Names of the items defined in the chunk.
     pub symbols: Vec<String>,
-    /// The one-line summary (empty when the chunk failed or the answer was rejected).
+    /// The one-line summary: the model's accepted answer, or a line built from the chunk itself
+    /// when `fallback` is true.
     pub summary: String,
     /// SHA-256 of the chunk text, lowercase hex.
     pub hash: String,
@@ -84,9 +85,20 @@ pub struct SummaryRecord {
     /// True when the summary came from the cache rather than from this run.
     #[serde(default)]
     pub cached: bool,
-    /// Why the model's answer was not accepted as a summary (`empty`, `code`).
+    /// Why the model's answers were not kept, one reason per rejected attempt in order
+    /// (`invented`, `boilerplate, path`): see [`Reject`](super::judge::Reject).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
+    /// Requests made to the model for this chunk (a rejected answer is asked again once).
+    #[serde(default)]
+    pub attempts: usize,
+    /// Whether every code name in the summary occurs in the chunk or its path.
+    #[serde(default)]
+    pub grounded: bool,
+    /// Whether the summary was built from the chunk itself because no answer was kept (or the
+    /// chunk failed).
+    #[serde(default)]
+    pub fallback: bool,
     /// The error of a chunk that could not be summarized (after one retry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -113,6 +125,9 @@ impl SummaryRecord {
             elided_lines: None,
             cached: false,
             rejected: None,
+            attempts: 0,
+            grounded: false,
+            fallback: false,
             error: None,
         }
     }

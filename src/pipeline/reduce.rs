@@ -6,7 +6,7 @@
 //! its first lines with an explicit `…elided N lines…` marker, keeping as many lines as fit.
 //! Nothing is cut silently: [`Fitted`] says which view was sent and how it was shortened.
 
-use super::prompt::PromptTemplate;
+use super::prompt::{Place, PromptTemplate};
 use super::record::Reduction;
 use crate::source::{Chunk, View, view};
 
@@ -46,16 +46,18 @@ pub fn elision_marker(lines: usize) -> String {
     format!("…elided {lines} lines…")
 }
 
-/// Fits `chunk` into `budget` tokens (the per-chunk part only; the shared head is not counted
-/// here), starting from `requested`.
+/// Fits `chunk` (at `place` in its file) into `budget` tokens (the per-chunk part only; the
+/// shared head is not counted here), starting from `requested`.
 pub fn fit(
     chunk: &Chunk,
+    place: Place,
     requested: View,
     template: &PromptTemplate,
     budget: usize,
     encode: &dyn Fn(&str) -> Result<Vec<u32>, String>,
 ) -> Result<Fitted, FitError> {
-    let tokens = |text: &str| encode(&template.suffix(chunk, text)).map_err(FitError::Tokenize);
+    let tokens =
+        |text: &str| encode(&template.suffix(chunk, place, text)).map_err(FitError::Tokenize);
     for (step, v) in requested.ladder_from().into_iter().enumerate() {
         let ids = tokens(&view(chunk, v))?;
         if ids.len() <= budget {
@@ -128,6 +130,8 @@ mod tests {
         PromptTemplate {
             head: "<head>".into(),
             tail: "\n<end>".into(),
+            design: crate::pipeline::prompt::design(crate::pipeline::prompt::DEFAULT_DESIGN)
+                .unwrap(),
         }
     }
 
@@ -146,18 +150,22 @@ mod tests {
         let c = chunk();
         let code = View::Code(Comments::DocFirstLine);
         let t = template();
-        let size = |v: View| words(&t.suffix(&c, &view(&c, v))).unwrap().len();
+        let size = |v: View| {
+            words(&t.suffix(&c, Place::WHOLE, &view(&c, v)))
+                .unwrap()
+                .len()
+        };
         let (full, iface, names) = (size(code), size(View::Interface), size(View::Names));
         assert!(full > iface && iface > names, "{full} {iface} {names}");
 
-        let f = fit(&c, code, &t, full, &words).unwrap();
+        let f = fit(&c, Place::WHOLE, code, &t, full, &words).unwrap();
         assert_eq!((f.view, f.reduction), (code, Reduction::None));
-        let f = fit(&c, code, &t, full - 1, &words).unwrap();
+        let f = fit(&c, Place::WHOLE, code, &t, full - 1, &words).unwrap();
         assert_eq!((f.view, f.reduction), (View::Interface, Reduction::View));
-        let f = fit(&c, code, &t, iface - 1, &words).unwrap();
+        let f = fit(&c, Place::WHOLE, code, &t, iface - 1, &words).unwrap();
         assert_eq!((f.view, f.reduction), (View::Names, Reduction::View));
 
-        let f = fit(&c, code, &t, names - 1, &words).unwrap();
+        let f = fit(&c, Place::WHOLE, code, &t, names - 1, &words).unwrap();
         assert_eq!((f.view, f.reduction), (View::Interface, Reduction::Elided));
         assert!(f.ids.len() < names);
         let elided = f.elided_lines.unwrap();
@@ -169,7 +177,7 @@ mod tests {
     fn refuses_when_nothing_fits() {
         let c = chunk();
         assert!(matches!(
-            fit(&c, View::Interface, &template(), 3, &words),
+            fit(&c, Place::WHOLE, View::Interface, &template(), 3, &words),
             Err(FitError::TooLong { .. })
         ));
     }

@@ -3,7 +3,9 @@
 //! The main thread walks, chunks, looks every chunk up in the cache and hands the known records
 //! to the sinks. Worker threads (`parallel` plus two, so the engine's queue never runs dry while
 //! a worker tokenizes) take the remaining chunks in source order, fit each prompt to the budget,
-//! submit it, wait for the completion (retrying a failed request once) and clean the answer. The
+//! submit it, wait for the completion (retrying a failed request once) and judge the answer; a
+//! rejected answer is asked again once in another view, and a second rejection gets a line
+//! built from the chunk itself (its cost is counted in `run.json`'s totals). The
 //! main thread receives the outcomes in completion order, appends each to the cache (flushed)
 //! and to the sinks, and reports progress. At the end the sinks get every record in source order.
 
@@ -14,12 +16,15 @@ use std::time::{Duration, Instant};
 
 use super::backend::Backend;
 use super::cache::{Cache, CacheEntry, KeySettings, Scope, cache_key, write_live_keys};
-use super::clean::{answer_settled, summary_for};
+use super::compose::{fallback_line, summary_for};
 use super::error::PipelineError;
 use super::failpoint;
+use super::judge::{Grounds, is_grounded};
 use super::lock::{OutputLock, Wait};
 use super::progress::Progress;
-use super::prompt::{PROMPT_VERSION, PromptTemplate, template_messages};
+use super::prompt::{
+    PROMPT_VERSION, Place, PromptTemplate, UnknownDesign, design, template_messages,
+};
 use super::record::{Reduction, SummaryRecord};
 use super::reduce::fit;
 use super::report::{RunReport, Times, Totals, peak_rss_bytes};
@@ -29,9 +34,10 @@ use super::rollup::{
 use super::settings::SummarizeSettings;
 use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
+use super::stop::answer_settled;
 use crate::llm::engine::{EngineStats, Request};
 use crate::llm::sample::Sampling;
-use crate::source::{Chunk, FileChange, changes_since, chunk_files, walk};
+use crate::source::{Chunk, Comments, FileChange, View, changes_since, chunk_files, walk};
 
 /// Workers beyond `parallel`, so a request is always queued while others are being prepared.
 const EXTRA_WORKERS: usize = 2;
@@ -74,11 +80,13 @@ pub fn summarize_into(
     let chunks = chunk_files(&tree.files, settings.max_lines.max(1));
     times.chunk = t.elapsed().as_secs_f64();
 
+    let places = places(&chunks);
     let model = backend.model_id();
     let plan = Plan::new(backend, settings)?;
+    let prompt_version = prompt_version(&settings.design);
     let key_settings = KeySettings {
         model: model.clone(),
-        prompt_version: PROMPT_VERSION.to_string(),
+        prompt_version: prompt_version.clone(),
         view: settings.view,
         max_prompt_tokens: plan.max_prompt_tokens,
         max_new_tokens: settings.max_new_tokens,
@@ -118,6 +126,7 @@ pub fn summarize_into(
     let stats_before = backend.stats();
     let mut progress = Progress::new(settings.progress, chunks.len() as u64, known.len() as u64);
     let tokenize_us = AtomicU64::new(0);
+    let retry_tokens = AtomicU64::new(0);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let workers = (settings.parallel.max(1) + EXTRA_WORKERS).min(todo.len());
@@ -126,13 +135,17 @@ pub fn summarize_into(
         let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
         for _ in 0..workers {
             let tx = tx.clone();
-            let (plan, chunks, todo) = (&plan, &chunks, &todo);
-            let (next, stop, tokenize_us) = (&next, &stop, &tokenize_us);
+            let (plan, chunks, todo, places) = (&plan, &chunks, &todo, &places);
+            let (next, stop) = (&next, &stop);
+            let counters = Counters {
+                tokenize_us: &tokenize_us,
+                retry_tokens: &retry_tokens,
+            };
             scope.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = todo.get(n) else { break };
-                    let outcome = plan.run(backend, &chunks[i], tokenize_us);
+                    let outcome = plan.run(backend, &chunks[i], places[i], &counters);
                     if tx.send((i, outcome)).is_err() {
                         break;
                     }
@@ -207,11 +220,16 @@ pub fn summarize_into(
     let mut report = RunReport {
         isg_version: env!("CARGO_PKG_VERSION").to_string(),
         model,
-        prompt_version: PROMPT_VERSION.to_string(),
+        prompt_version,
         root: settings.walk.root.display().to_string(),
         shards: vec![settings.shard],
         settings: settings_json(settings, plan.max_prompt_tokens),
-        totals: totals(&records, tree.files.len(), &stats),
+        totals: totals(
+            &records,
+            tree.files.len(),
+            &stats,
+            retry_tokens.load(Ordering::Relaxed),
+        ),
         times,
         engine: serde_json::to_value(&stats).unwrap_or_default(),
         cache: serde_json::to_value(cache.load()).unwrap_or_default(),
@@ -280,7 +298,8 @@ fn rollup_after_chunks(
 
 /// What a worker hands back for one chunk.
 enum Outcome {
-    /// The model answered (the answer may still be rejected).
+    /// The model answered (the answers may still have been rejected and the line built from
+    /// the chunk).
     Answered(CacheEntry),
     /// The chunk could not be summarized, even on a second try.
     Failed {
@@ -288,6 +307,33 @@ enum Outcome {
         view: String,
         reduction: Reduction,
     },
+}
+
+/// Counters the workers add to.
+struct Counters<'a> {
+    tokenize_us: &'a AtomicU64,
+    retry_tokens: &'a AtomicU64,
+}
+
+/// The view a rejected answer is asked again in: the code for an interface or names view, the
+/// interface for a code view.
+pub fn retry_view(first: View) -> View {
+    match first {
+        View::Code(_) => View::Interface,
+        View::Interface | View::Names => View::Code(Comments::DocFirstLineOnly),
+    }
+}
+
+/// One request's result.
+struct Attempt {
+    raw: String,
+    judged: Result<String, super::judge::Reject>,
+    prompt_tokens: usize,
+    generated_tokens: usize,
+    ms: f64,
+    view: View,
+    reduction: Reduction,
+    elided_lines: Option<usize>,
 }
 
 /// What every request of a run shares: the template, its tokenized head and the budgets.
@@ -313,10 +359,13 @@ impl<'a> Plan<'a> {
                 settings.max_new_tokens
             )));
         }
+        let design = design(&settings.design).ok_or_else(|| {
+            PipelineError::Settings(UnknownDesign(settings.design.clone()).to_string())
+        })?;
         let rendered = backend
-            .render_chat(&template_messages())
+            .render_chat(&template_messages(design))
             .map_err(PipelineError::Prompt)?;
-        let template = PromptTemplate::from_rendered(&rendered)
+        let template = PromptTemplate::from_rendered(&rendered, design)
             .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         let head = backend
             .encode_start(&template.head)
@@ -335,21 +384,90 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// Prompts, submits (retrying once) and cleans one chunk.
-    fn run(&self, backend: &dyn Backend, chunk: &Chunk, tokenize_us: &AtomicU64) -> Outcome {
+    /// Prompts, submits and judges one chunk; a rejected answer is asked again once in
+    /// [`retry_view`], and when that is rejected too the line is built from the chunk.
+    fn run(
+        &self,
+        backend: &dyn Backend,
+        chunk: &Chunk,
+        place: Place,
+        counters: &Counters,
+    ) -> Outcome {
+        let first = match self.attempt(backend, chunk, place, self.settings.view, counters) {
+            Ok(a) => a,
+            Err(failed) => return *failed,
+        };
+        let mut entry = CacheEntry {
+            key: String::new(),
+            summary: String::new(),
+            raw: first.raw.clone(),
+            rejected: None,
+            prompt_tokens: first.prompt_tokens,
+            generated_tokens: first.generated_tokens,
+            ms: first.ms,
+            view: first.view.name().to_string(),
+            reduction: first.reduction,
+            elided_lines: first.elided_lines,
+        };
+        let reason = match first.judged {
+            Ok(line) => {
+                entry.summary = line;
+                return Outcome::Answered(entry);
+            }
+            Err(r) => r.name().to_string(),
+        };
+        let second = self.attempt(backend, chunk, place, retry_view(first.view), counters);
+        let (second_reason, kept) = match second {
+            Ok(a) => {
+                counters
+                    .retry_tokens
+                    .fetch_add(a.prompt_tokens as u64, Ordering::Relaxed);
+                entry.raw = format!("{}\n{RETRY_SEPARATOR}\n{}", entry.raw, a.raw);
+                entry.prompt_tokens += a.prompt_tokens;
+                entry.generated_tokens += a.generated_tokens;
+                entry.ms += a.ms;
+                entry.view = a.view.name().to_string();
+                entry.reduction = a.reduction;
+                entry.elided_lines = a.elided_lines;
+                match a.judged {
+                    Ok(line) => (None, Some(line)),
+                    Err(r) => (Some(r.name().to_string()), None),
+                }
+            }
+            Err(_) => (Some(FAILED_RETRY.to_string()), None),
+        };
+        entry.rejected = Some(match &second_reason {
+            Some(r2) => format!("{reason}, {r2}"),
+            None => reason,
+        });
+        entry.summary = kept.unwrap_or_else(|| fallback_line(chunk));
+        Outcome::Answered(entry)
+    }
+
+    /// One request in `view` (or a smaller one when it does not fit), judged.
+    fn attempt(
+        &self,
+        backend: &dyn Backend,
+        chunk: &Chunk,
+        place: Place,
+        view: View,
+        counters: &Counters,
+    ) -> Result<Attempt, Box<Outcome>> {
         let t = Instant::now();
         let budget = self.max_prompt_tokens - self.head.len();
         let encode = |s: &str| backend.encode(s);
-        let fitted = fit(chunk, self.settings.view, &self.template, budget, &encode);
-        tokenize_us.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+        let fitted = fit(chunk, place, view, &self.template, budget, &encode);
+        counters
+            .tokenize_us
+            .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
         let fitted = match fitted {
             Ok(f) => f,
             Err(e) => {
-                return Outcome::Failed {
+                return Err(Box::new(Outcome::Failed {
                     error: e.to_string(),
-                    view: self.settings.view.name().to_string(),
+                    view: view.name().to_string(),
                     reduction: Reduction::None,
-                };
+                }));
             }
         };
         let mut prompt = self.head.clone();
@@ -370,35 +488,60 @@ impl<'a> Plan<'a> {
             Err(_) => (backend.submit(request))(),
         };
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        let failed = |error: String| Outcome::Failed {
-            error,
-            view: fitted.view.name().to_string(),
-            reduction: fitted.reduction,
+        let failed = |error: String| {
+            Box::new(Outcome::Failed {
+                error,
+                view: fitted.view.name().to_string(),
+                reduction: fitted.reduction,
+            })
         };
-        let completion = match completion {
-            Ok(c) => c,
-            Err(e) => return failed(e.to_string()),
-        };
-        let raw = match backend.decode(&completion.tokens) {
-            Ok(r) => r,
-            Err(e) => return failed(format!("decoding the answer: {e}")),
-        };
-        let (summary, rejected) = summary_for(&raw, &chunk.path);
-        let rejected = rejected.map(|r| r.name().to_string());
-        Outcome::Answered(CacheEntry {
-            key: String::new(),
-            summary,
+        let completion = completion.map_err(|e| failed(e.to_string()))?;
+        let raw = backend
+            .decode(&completion.tokens)
+            .map_err(|e| failed(format!("decoding the answer: {e}")))?;
+        Ok(Attempt {
+            judged: summary_for(&raw, chunk, self.template.design.line),
             raw,
-            rejected,
             prompt_tokens: completion.prompt_tokens,
             generated_tokens: completion.tokens.len(),
             ms,
-            view: fitted.view.name().to_string(),
+            view: fitted.view,
             reduction: fitted.reduction,
             elided_lines: fitted.elided_lines,
         })
     }
 }
+
+/// The prompt version a run records and keys its cache on: [`PROMPT_VERSION`], and the design
+/// when it is not the default.
+fn prompt_version(design: &str) -> String {
+    if design == super::prompt::DEFAULT_DESIGN {
+        PROMPT_VERSION.to_string()
+    } else {
+        format!("{PROMPT_VERSION}/{design}")
+    }
+}
+
+/// Where each chunk lies in its file (chunks come in file order, then line order).
+pub fn places(chunks: &[Chunk]) -> Vec<Place> {
+    let mut out = Vec::with_capacity(chunks.len());
+    let mut i = 0;
+    while i < chunks.len() {
+        let n = chunks[i..]
+            .iter()
+            .take_while(|c| c.path == chunks[i].path)
+            .count();
+        out.extend((1..=n).map(|index| Place { index, count: n }));
+        i += n;
+    }
+    out
+}
+
+/// Between the raw answers of the two attempts in a cache entry.
+pub const RETRY_SEPARATOR: &str = "--- asked again ---";
+
+/// The reason recorded when the second request failed in the engine.
+const FAILED_RETRY: &str = "failed";
 
 /// Records one outcome: cache first (so it is never computed again), then the sinks, for every
 /// chunk that shares its key.
@@ -439,6 +582,9 @@ fn deliver(
                 r.error = Some(error.clone());
                 r.view = view.clone();
                 r.reduction = reduction;
+                r.summary = fallback_line(c);
+                r.fallback = true;
+                r.grounded = grounded(c, &r.summary);
                 r
             })
         }
@@ -466,8 +612,25 @@ fn cached_record(chunk: &Chunk, model: &str, e: &CacheEntry) -> SummaryRecord {
     r.reduction = e.reduction;
     r.elided_lines = e.elided_lines;
     r.rejected = e.rejected.clone();
+    // Every rejected answer but the second was asked again; two rejections mean the line was
+    // built from the chunk.
+    let rejections = e.rejected.as_deref().map_or(0, |r| r.split(", ").count());
+    r.attempts = 1 + rejections.min(1);
+    r.fallback = rejections >= 2;
+    r.grounded = grounded(chunk, &r.summary);
     r.cached = true;
     r
+}
+
+/// Whether every code name of `line` occurs in `chunk` or its path.
+fn grounded(chunk: &Chunk, line: &str) -> bool {
+    is_grounded(
+        line,
+        &Grounds {
+            text: &chunk.text,
+            path: &chunk.path,
+        },
+    )
 }
 
 /// The engine's work between two snapshots.
@@ -486,7 +649,12 @@ fn stats_delta(before: &EngineStats, after: &EngineStats) -> EngineStats {
 }
 
 /// Counts over the final records.
-fn totals(records: &[SummaryRecord], files: usize, stats: &EngineStats) -> Totals {
+fn totals(
+    records: &[SummaryRecord],
+    files: usize,
+    stats: &EngineStats,
+    retry_prompt_tokens: u64,
+) -> Totals {
     let computed: Vec<&SummaryRecord> = records
         .iter()
         .filter(|r| !r.cached && !r.failed())
@@ -498,6 +666,9 @@ fn totals(records: &[SummaryRecord], files: usize, stats: &EngineStats) -> Total
         computed: computed.len(),
         failed: records.iter().filter(|r| r.failed()).count(),
         rejected: records.iter().filter(|r| r.rejected.is_some()).count(),
+        retried: records.iter().filter(|r| r.attempts > 1).count(),
+        fallback: records.iter().filter(|r| r.fallback).count(),
+        retry_prompt_tokens,
         reduced: records
             .iter()
             .filter(|r| r.reduction == Reduction::View)

@@ -66,6 +66,8 @@ pub struct SummarizeSettings {
     /// Wait for another run that holds `out_dir` instead of stopping at once.
     #[serde(skip)]
     pub wait_for_lock: bool,
+    /// The prompt design's name (see [`DESIGNS`](super::prompt::DESIGNS)).
+    pub design: String,
 }
 
 impl SummarizeSettings {
@@ -82,6 +84,7 @@ impl SummarizeSettings {
             shard: Shard::ALL,
             progress: ProgressMode::Auto,
             wait_for_lock: false,
+            design: super::prompt::DEFAULT_DESIGN.to_string(),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! directories, "The <topic> module: <children>." names its largest children (item names for a
 //! file; files and subdirectories by topic for a directory).
 
-use crate::pipeline::clean::file_topic;
+use crate::pipeline::compose::file_topic;
 
 /// Children named before "and N more".
 const NAMED: usize = 4;

@@ -30,7 +30,10 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::Backend;
 use super::cache::{Cache, CacheEntry};
-use super::clean::{answer_settled, summary_for};
+use super::compose::line_for;
+use super::judge::Grounds;
+use super::prompt::LineStyle;
+use super::stop::answer_settled;
 use super::error::PipelineError;
 use super::record::{Kind, Reduction, SummaryRecord};
 use crate::llm::engine::Request;
@@ -254,6 +257,9 @@ impl Runner<'_> {
             elided_lines: None,
             cached: false,
             rejected: None,
+            attempts: 0,
+            grounded: false,
+            fallback: false,
             error: None,
         }
     }
@@ -351,7 +357,7 @@ impl Runner<'_> {
                     .unwrap_or_default(),
             });
             fallback_children.push(FallbackChild {
-                name: crate::pipeline::clean::file_topic(&topic_path_of(
+                name: crate::pipeline::compose::file_topic(&topic_path_of(
                     &child.path,
                     child.kind == Kind::Dir,
                 )),
@@ -462,8 +468,14 @@ impl Runner<'_> {
                     continue;
                 }
             };
-            let (summary, rejected) = summary_for(&raw, &job.topic_path);
-            let rejected = rejected.map(|r| r.name().to_string());
+            let grounds = Grounds {
+                text: &job.body,
+                path: &job.topic_path,
+            };
+            let (summary, rejected) = match line_for(&raw, &grounds, LineStyle::Topic) {
+                Ok(line) => (line, None),
+                Err(r) => (String::new(), Some(r.name().to_string())),
+            };
             let entry = CacheEntry {
                 key: job.record.hash.clone(),
                 summary: if rejected.is_some() {
@@ -498,6 +510,8 @@ impl Runner<'_> {
         let mut r = job.record;
         r.summary = job.fallback;
         r.error = Some(error);
+        r.attempts = 1;
+        r.fallback = true;
         self.made.insert(job.node, r);
     }
 }
@@ -521,6 +535,9 @@ fn topic_path_of(path: &str, is_dir: bool) -> String {
 fn apply_entry(r: &mut SummaryRecord, e: &CacheEntry) {
     r.summary = e.summary.clone();
     r.rejected = e.rejected.clone();
+    r.attempts = 1;
+    r.fallback = e.rejected.is_some();
+    r.grounded = !r.fallback;
     r.prompt_tokens = e.prompt_tokens;
     r.generated_tokens = e.generated_tokens;
     r.ms = e.ms;

@@ -124,14 +124,15 @@ fn items(symbols: &[String]) -> String {
     s
 }
 
-/// A record's line with its state: failed, or a fallback for a rejected answer.
+/// A record's line, marked when it was built from the code because the model's answers were
+/// rejected or the request failed (the reasons stay in summaries.jsonl, never in the map).
 fn line_text(r: &SummaryRecord) -> String {
-    let error = r.error.as_deref().map(|e| e.replace('\n', " "));
-    match (r.summary.is_empty(), error, &r.rejected) {
-        (true, Some(e), _) => format!("*(failed: {e})*"),
-        (false, Some(e), _) => format!("{} *(fallback; failed: {e})*", r.summary),
-        (true, None, Some(why)) => format!("*(no summary: answer rejected as {why})*"),
-        (false, None, Some(why)) => format!("{} *(fallback; answer rejected as {why})*", r.summary),
-        (_, None, None) => r.summary.clone(),
+    if r.summary.is_empty() {
+        return "*(no line)*".to_string();
+    }
+    if r.fallback || r.error.is_some() || r.rejected.is_some() {
+        format!("{} *(fallback)*", r.summary)
+    } else {
+        r.summary.clone()
     }
 }

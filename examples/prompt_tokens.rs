@@ -1,0 +1,58 @@
+//! Prompt tokens per chunk of each prompt design on a source tree, without running a model.
+//!
+//! `cargo run --release --example prompt_tokens -- MODEL_DIR TREE [DESIGN...]` walks TREE,
+//! chunks it as `isg summarize` does, renders every design's prompt with the model folder's
+//! tokenizer and chat template, fits each chunk with the default view and prints, per design,
+//! the shared head's tokens and the mean per-chunk tokens (what each request prefills beyond
+//! the shared head). No design named: all of them.
+
+use std::path::PathBuf;
+
+use isg::llm::chat::ChatMessage;
+use isg::llm::tokenizer::TextTokenizer;
+use isg::pipeline::prompt::{DESIGNS, PromptTemplate, template_messages};
+use isg::pipeline::reduce::fit;
+use isg::pipeline::run::places;
+use isg::pipeline::settings::DEFAULT_VIEW;
+use isg::source::{DEFAULT_MAX_LINES, WalkSettings, chunk_files, walk};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(model), Some(tree)) = (args.first(), args.get(1)) else {
+        anyhow::bail!("usage: prompt_tokens MODEL_DIR TREE [DESIGN...]");
+    };
+    let tok = TextTokenizer::load(&PathBuf::from(model))?;
+    let files = walk(&WalkSettings::new(tree))?.files;
+    let chunks = chunk_files(&files, DEFAULT_MAX_LINES);
+    let places = places(&chunks);
+    println!(
+        "{} files, {} chunks of {tree}\n| design | shared head | per chunk (mean) | per chunk (total) |\n| --- | --- | --- | --- |",
+        files.len(),
+        chunks.len()
+    );
+    for d in DESIGNS
+        .iter()
+        .filter(|d| args.len() < 3 || args[2..].iter().any(|a| a == d.name))
+    {
+        let messages: Vec<ChatMessage> = template_messages(d)
+            .into_iter()
+            .map(|m| ChatMessage::new(m.role, m.content))
+            .collect();
+        let rendered = tok.apply_chat_template(&messages, true)?;
+        let template = PromptTemplate::from_rendered(&rendered, d)?;
+        let head = tok.encode_prompt_text(&template.head)?.len();
+        let encode = |s: &str| tok.encode(s, false).map_err(|e| e.to_string());
+        let mut total = 0usize;
+        for (c, p) in chunks.iter().zip(&places) {
+            total += fit(c, *p, DEFAULT_VIEW, &template, 30_000, &encode)?
+                .ids
+                .len();
+        }
+        println!(
+            "| {} | {head} | {:.0} | {total} |",
+            d.name,
+            total as f64 / chunks.len().max(1) as f64
+        );
+    }
+    Ok(())
+}

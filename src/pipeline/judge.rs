@@ -1,0 +1,454 @@
+//! Deciding whether a cleaned answer is a summary worth keeping, and why not.
+//!
+//! In: a phrase (see [`super::clean::phrase`]) and the [`Grounds`] it must stand on (the chunk's
+//! text and path). Out: the phrase, or a [`Reject`] naming the first rule it breaks:
+//! - empty, or reads like code;
+//! - fewer than [`MIN_WORDS`] words, or stuck repeating itself;
+//! - names a file path;
+//! - boilerplate that would fit any file ("a Rust library for", "this code", "documentation");
+//! - invents a name: every word that looks like a code identifier ([`identifiers`]: CamelCase,
+//!   snake_case, `a::b` paths, backticked words, `call()`s) must occur in the chunk or its path.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a cleaned answer is not a usable summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum Reject {
+    /// Nothing left after cleaning.
+    #[error("empty answer")]
+    Empty,
+    /// The answer looks like source code rather than a sentence.
+    #[error("answer looks like code")]
+    Code,
+    /// Fewer than [`MIN_WORDS`] words.
+    #[error("answer too short")]
+    Short,
+    /// The answer repeats a pair of words or one word three times in a row (a stuck model).
+    #[error("answer repeats itself")]
+    Repetitive,
+    /// The answer names a file path instead of saying what the code does.
+    #[error("answer names a file path")]
+    Path,
+    /// The answer would fit any file ("a Rust library for", "this code", "documentation").
+    #[error("answer is boilerplate")]
+    Boilerplate,
+    /// The answer names an identifier that is neither in the chunk nor in its path.
+    #[error("answer names something the chunk does not have")]
+    Invented,
+}
+
+impl Reject {
+    /// The stable name used in records (`empty`, `code`, `invented`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reject::Empty => "empty",
+            Reject::Code => "code",
+            Reject::Short => "short",
+            Reject::Repetitive => "repetitive",
+            Reject::Path => "path",
+            Reject::Boilerplate => "boilerplate",
+            Reject::Invented => "invented",
+        }
+    }
+}
+
+/// What an answer must stand on: the chunk's text and its path.
+#[derive(Debug, Clone, Copy)]
+pub struct Grounds<'a> {
+    /// The chunk's text (the code the model read a view of).
+    pub text: &'a str,
+    /// The file's path relative to the root.
+    pub path: &'a str,
+}
+
+/// Answers with fewer words say nothing ("Mocks.").
+pub const MIN_WORDS: usize = 2;
+
+/// Keeps `summary` as it is, or says why it is not a sentence: empty or code-like.
+pub fn accept(summary: &str) -> Result<String, Reject> {
+    let s = summary.trim();
+    if !s.chars().any(char::is_alphabetic) {
+        return Err(Reject::Empty);
+    }
+    if looks_like_code(s) {
+        return Err(Reject::Code);
+    }
+    Ok(s.to_string())
+}
+
+/// [`accept`], then every other rule of this module against `grounds`.
+pub fn accept_for(summary: &str, grounds: &Grounds) -> Result<String, Reject> {
+    let s = accept(summary)?;
+    let words = normalized_words(&s);
+    if words.iter().filter(|w| !w.is_empty()).count() < MIN_WORDS {
+        return Err(Reject::Short);
+    }
+    let hyphen_loop = s
+        .split(['-', '.'])
+        .collect::<Vec<_>>()
+        .windows(3)
+        .any(|w| w[0] == w[1] && w[1] == w[2]);
+    if repeats_words(&words) || hyphen_loop {
+        return Err(Reject::Repetitive);
+    }
+    if names_path(&s) {
+        return Err(Reject::Path);
+    }
+    if is_boilerplate(&s) {
+        return Err(Reject::Boilerplate);
+    }
+    if invented(&s, grounds).is_some() {
+        return Err(Reject::Invented);
+    }
+    Ok(s)
+}
+
+/// Whether `s` names a file path (`src/x.rs`, `a/b`, `x.py`).
+pub fn names_path(s: &str) -> bool {
+    s.split_whitespace().any(|w| {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '.');
+        (w.contains('/') && w != "I/O" && !w.eq_ignore_ascii_case("i/o"))
+            || [".rs", ".py", ".go", ".js", ".ts", ".c", ".h", ".cpp"]
+                .iter()
+                .any(|e| w.len() > e.len() && w.ends_with(e))
+    })
+}
+
+/// Phrases that fit any file, so say nothing about this one (lower case).
+const BOILERPLATE: [&str; 13] = [
+    "rust library",
+    "rust crate",
+    "a library for",
+    "library that provides",
+    "this code",
+    "the code ",
+    "code snippet",
+    "documentation",
+    "this file",
+    "source file",
+    "this module",
+    "this chunk",
+    "lines of code",
+];
+
+/// Whether `s` contains one of the phrases that fit any file.
+pub fn is_boilerplate(s: &str) -> bool {
+    let lower = format!("{} ", s.to_lowercase());
+    BOILERPLATE.iter().any(|b| lower.contains(b))
+}
+
+/// Proper names written in CamelCase that are not code identifiers.
+const KNOWN_NAMES: &[&str] = &[
+    "IPv4",
+    "IPv6",
+    "JavaScript",
+    "TypeScript",
+    "WebAssembly",
+    "WebSocket",
+    "WebSockets",
+    "GitHub",
+    "PyPI",
+    "macOS",
+    "iOS",
+    "FreeBSD",
+    "NetBSD",
+    "OpenBSD",
+    "PowerShell",
+    "GraphQL",
+    "PostgreSQL",
+    "MySQL",
+];
+
+/// The words of `s` that look like code identifiers: backticked spans, `a::b` paths, words
+/// with an underscore, CamelCase words (a lower-case letter followed by an upper-case one, or
+/// two capitals and a lower-case letter) and words ending in `()`; surrounding punctuation and a
+/// possessive `'s` removed. [`KNOWN_NAMES`] are not identifiers.
+pub fn identifiers(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    // Backticked spans first, then the words outside them.
+    let mut outside = String::new();
+    while let Some(open) = rest.find('`') {
+        outside.push_str(&rest[..open]);
+        outside.push(' ');
+        let after = &rest[open + 1..];
+        match after.find('`') {
+            Some(close) => {
+                let inner = after[..close].trim();
+                if !inner.is_empty() && !inner.contains(' ') {
+                    out.push(tidy(inner).to_string());
+                } else {
+                    outside.push_str(inner);
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                rest = after;
+            }
+        }
+    }
+    outside.push_str(rest);
+    for w in outside.split_whitespace() {
+        let call = w
+            .trim_end_matches(['.', ',', ';', ':', '!', '?'])
+            .ends_with("()");
+        let t = tidy(w);
+        if t.is_empty() || KNOWN_NAMES.contains(&t) {
+            continue;
+        }
+        if call || t.contains("::") || snake(t) || camel(t) {
+            out.push(t.to_string());
+        }
+    }
+    out.retain(|t| !t.is_empty());
+    out
+}
+
+/// The first identifier of `s` ([`identifiers`]) that the grounds do not have, if any.
+pub fn invented(s: &str, grounds: &Grounds) -> Option<String> {
+    let path = grounds.path.to_lowercase();
+    identifiers(s).into_iter().find(|id| {
+        !id.split("::")
+            .all(|seg| grounded_name(seg, grounds.text, &path))
+    })
+}
+
+/// Whether every identifier of `s` occurs in the grounds.
+pub fn is_grounded(s: &str, grounds: &Grounds) -> bool {
+    invented(s, grounds).is_none()
+}
+
+/// Whether one name (a segment of a path) occurs in `text` or in the lower-cased `path`; a
+/// plural `s` may be added to a name, and generic arguments are ignored.
+fn grounded_name(name: &str, text: &str, path: &str) -> bool {
+    let name = name.split(['<', '(']).next().unwrap_or("").trim();
+    if name.is_empty() {
+        return true;
+    }
+    let found = |n: &str| !n.is_empty() && (text.contains(n) || path.contains(&n.to_lowercase()));
+    found(name)
+        || name.strip_suffix('s').is_some_and(found)
+        || name.strip_suffix("es").is_some_and(found)
+}
+
+/// A word without surrounding punctuation, quotes, a possessive `'s` or a trailing `()`.
+fn tidy(w: &str) -> &str {
+    let w = w.trim_matches(|c: char| {
+        !(c.is_alphanumeric()
+            || c == '_'
+            || c == ':'
+            || c == '<'
+            || c == '>'
+            || c == '('
+            || c == ')')
+    });
+    let w = w.trim_end_matches(['.', ',', ';', '!', '?']);
+    let w = w.strip_suffix("()").unwrap_or(w);
+    let w = w.strip_suffix("'s").unwrap_or(w);
+    let w = w.trim_matches(|c: char| c == '(' || c == ')' || c == ':');
+    w.trim_end_matches('.')
+}
+
+/// `snake_case` or `SCREAMING_CASE`: an underscore between letters or digits.
+fn snake(w: &str) -> bool {
+    let b = w.as_bytes();
+    (1..b.len().saturating_sub(1)).any(|i| {
+        b[i] == b'_' && b[i - 1].is_ascii_alphanumeric() && b[i + 1].is_ascii_alphanumeric()
+    })
+}
+
+/// `CamelCase` or `camelCase`: a lower-case letter followed by an upper-case one, or an
+/// upper-case run followed by a lower-case letter after the first character (`TCPStream`).
+fn camel(w: &str) -> bool {
+    let c: Vec<char> = w.chars().collect();
+    if !c.iter().all(|ch| ch.is_alphanumeric()) {
+        return false;
+    }
+    let lower_upper = c
+        .windows(2)
+        .any(|p| p[0].is_lowercase() && p[1].is_uppercase());
+    let caps_then_lower = c
+        .windows(3)
+        .any(|p| p[0].is_uppercase() && p[1].is_uppercase() && p[2].is_lowercase());
+    lower_upper || caps_then_lower
+}
+
+/// The words of `s`, lower-cased, without surrounding punctuation.
+pub(crate) fn normalized_words(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect()
+}
+
+/// A pair of words that comes twice, or one word three times in a row.
+pub(crate) fn repeats_words(words: &[String]) -> bool {
+    let pairs: Vec<(&String, &String)> = words.iter().zip(words.iter().skip(1)).collect();
+    let distinct: std::collections::HashSet<_> = pairs.iter().collect();
+    let tripled = words
+        .windows(3)
+        .any(|w| !w[0].is_empty() && w[0] == w[1] && w[1] == w[2]);
+    distinct.len() < pairs.len() || tripled
+}
+
+/// Line starts that mark code in the supported languages.
+const CODE_STARTS: [&str; 24] = [
+    "use ", "pub ", "fn ", "impl ", "impl<", "mod ", "struct ", "enum ", "trait ", "let ",
+    "const ", "static ", "#[", "#!", "//", "/*", "import ", "from ", "#include", "def ", "func ",
+    "package ", "return ", "extern ",
+];
+
+/// Whether a line reads like source code rather than prose.
+fn looks_like_code(s: &str) -> bool {
+    let s = s.trim_start_matches('`');
+    if CODE_STARTS.iter().any(|p| s.starts_with(p)) {
+        return true;
+    }
+    if s.ends_with('{') || s.ends_with(';') || s.ends_with("};") || s.ends_with("=>") {
+        return true;
+    }
+    // `a::b` paths are names in prose, not code punctuation.
+    let symbols = s
+        .replace("::", "")
+        .chars()
+        .filter(|c| {
+            matches!(
+                c,
+                '{' | '}' | ';' | '(' | ')' | '<' | '>' | '=' | '&' | '[' | ']' | ':'
+            )
+        })
+        .count();
+    let words = s.split_whitespace().count();
+    // Prose has few brackets per word; code has many and few spaces.
+    symbols * 3 > s.chars().count() / 4 || (words <= 1 && symbols > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "pub struct Semaphore { permits: usize }\nimpl Semaphore {\n    \
+        pub fn acquire_many(&self) -> Permit { todo!() }\n}\nuse std::sync::Mutex;\n";
+
+    fn grounds() -> Grounds<'static> {
+        Grounds {
+            text: TEXT,
+            path: "tokio/src/sync/batch_semaphore.rs",
+        }
+    }
+
+    #[test]
+    fn accepts_sentences() {
+        for s in [
+            "Implements a multi-producer, single-consumer channel.",
+            "Defines the Runtime builder (threads, timers and I/O).",
+            "Task harness: polls a future and stores its output.",
+        ] {
+            assert_eq!(accept(s).as_deref(), Ok(s));
+        }
+    }
+
+    #[test]
+    fn rejects_empty_and_code() {
+        assert_eq!(accept(""), Err(Reject::Empty));
+        assert_eq!(accept("  ... "), Err(Reject::Empty));
+        for code in [
+            "use std::sync::Arc;",
+            "#[derive(Debug)]",
+            "pub fn spawn<F>(future: F) -> JoinHandle<F::Output>",
+            "impl<T> Drop for Sender<T> {",
+            "let x = y.lock();",
+            "Arc<Mutex<HashMap<K,V>>>",
+            "//! Runtime",
+            "`pub struct Foo;`",
+        ] {
+            assert_eq!(accept(code), Err(Reject::Code), "{code}");
+        }
+    }
+
+    #[test]
+    fn rejects_stuck_short_path_and_boilerplate_answers() {
+        let g = grounds();
+        assert_eq!(accept_for("Mocks.", &g), Err(Reject::Short));
+        assert_eq!(
+            accept_for("A macro that generates a macro that generates a macro.", &g),
+            Err(Reject::Repetitive)
+        );
+        assert_eq!(
+            accept_for("Stub for an open-ended open-ended open-ended option", &g),
+            Err(Reject::Repetitive)
+        );
+        assert_eq!(
+            accept_for("A wrapper for io.io.io.io", &g),
+            Err(Reject::Repetitive)
+        );
+        assert_eq!(
+            accept_for("Part of tokio/src/io/join.rs module.", &g),
+            Err(Reject::Path)
+        );
+        assert_eq!(
+            accept_for("Helpers used by lib.rs only.", &g),
+            Err(Reject::Path)
+        );
+        for b in [
+            "A Rust library for building command-line applications.",
+            "Documentation for the semaphore.",
+            "This code implements a semaphore.",
+            "Hyper is a rust crate for semaphores.",
+        ] {
+            assert_eq!(accept_for(b, &g), Err(Reject::Boilerplate), "{b}");
+        }
+        assert_eq!(
+            accept_for("Async I/O with a semaphore of permits.", &g).as_deref(),
+            Ok("Async I/O with a semaphore of permits.")
+        );
+    }
+
+    #[test]
+    fn names_must_be_in_the_chunk_or_its_path() {
+        let g = grounds();
+        for ok in [
+            "A counting `Semaphore` whose `acquire_many` hands out a Permit.",
+            "Semaphores and their permits.",
+            "Batch semaphore built on std::sync::Mutex.",
+            "The Semaphore's permit count.",
+            "Waits in acquire_many() for permits.",
+            "A batch_semaphore for JavaScript and macOS users.",
+        ] {
+            assert_eq!(accept_for(ok, &g).as_deref(), Ok(ok), "{ok}");
+        }
+        for bad in [
+            "A type-checking library for RayonPool.",
+            "Wraps `notify_waiters` for the semaphore.",
+            "Semaphore built on tokio::sync::Notify.",
+            "Calls spawn_blocking for permits.",
+            "Permits are released by release().",
+        ] {
+            assert_eq!(accept_for(bad, &g), Err(Reject::Invented), "{bad}");
+        }
+        assert_eq!(
+            invented("Uses `Notify` and Semaphore.", &g).as_deref(),
+            Some("Notify")
+        );
+    }
+
+    #[test]
+    fn identifiers_are_code_like_words() {
+        assert_eq!(
+            identifiers(
+                "The `Runtime` builder: JoinHandle, tokio::spawn, block_on() and TCPStream, not TCP or I/O."
+            ),
+            vec![
+                "Runtime",
+                "JoinHandle",
+                "tokio::spawn",
+                "block_on",
+                "TCPStream"
+            ]
+        );
+        assert!(identifiers("Plain English words only, with Capitals.").is_empty());
+    }
+}
