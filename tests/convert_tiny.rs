@@ -403,3 +403,58 @@ fn existing_output_is_kept_without_force() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn tiny_llama_int8_matches_reference() {
+    check("llama", Bits::B8, 2e-2);
+}
+
+/// With a tied head stored as blocks, the embedding is gathered from the head's own block
+/// initializer (written once); with float weights it stays a float table.
+#[test]
+fn tied_embedding_reads_the_head_blocks() {
+    use isg::onnx::proto::tensor_proto::DataType;
+    for (bits, shared) in [(Bits::B4, true), (Bits::B8, true), (Bits::B32, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let gguf = dir.path().join("tiny.gguf");
+        tiny_gguf("qwen2", &gguf);
+        let out = dir.path().join("onnx");
+        let opts = ConvertOptions {
+            bits,
+            ..ConvertOptions::default()
+        };
+        isg::convert::convert(&gguf, &out, &opts).unwrap();
+        let model = isg::onnx::read_model(&out.join("model.onnx")).unwrap();
+        let graph = model.graph.unwrap();
+        let gather = graph
+            .node
+            .iter()
+            .find(|n| n.op_type == "GatherBlockQuantized");
+        let head = graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "MatMulNBits")
+            .find(|n| n.input[1].starts_with("lm_head"));
+        let float_table = graph.initializer.iter().any(|t| {
+            t.dims == [VOCAB as i64, H as i64]
+                && [DataType::Float as i32, DataType::Float16 as i32].contains(&t.data_type)
+        });
+        if shared {
+            let (gather, head) = (gather.expect("a block gather"), head.expect("a block head"));
+            assert_eq!(gather.input[0], head.input[1], "bits {}", bits.number());
+            assert!(
+                !float_table,
+                "bits {}: a float table is left",
+                bits.number()
+            );
+            let copies = graph
+                .initializer
+                .iter()
+                .filter(|t| t.name == head.input[1])
+                .count();
+            assert_eq!(copies, 1);
+        } else {
+            assert!(gather.is_none() && float_table, "bits {}", bits.number());
+        }
+    }
+}

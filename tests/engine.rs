@@ -221,9 +221,9 @@ fn oversized_and_empty_requests_get_clear_errors() {
 }
 
 #[test]
-fn a_tiny_memory_budget_refuses_what_cannot_fit() {
+fn a_budget_that_cannot_hold_one_sequence_is_refused_up_front() {
     let dir = default_model_dir();
-    let m = Model::open(
+    let err = Model::open(
         &dir,
         &ModelSettings {
             engine: EngineConfig {
@@ -235,10 +235,25 @@ fn a_tiny_memory_budget_refuses_what_cannot_fit() {
             ..ModelSettings::default()
         },
     )
-    .unwrap();
-    // Weights and the activation reserve use up a 512 MiB budget: no request can fit.
-    let err = m.engine().generate(greedy(vec![1; 4000], 16)).unwrap_err();
-    assert!(matches!(err, EngineError::OverBudget { .. }), "{err}");
+    .err()
+    .expect("a 512 MiB budget cannot hold the model, its activations and one sequence");
+    // The loaded weights and the activation reserve alone use up 512 MiB.
+    let budget = err
+        .downcast_ref::<isg::llm::model::MemoryBudgetError>()
+        .unwrap_or_else(|| panic!("not a budget error: {err:#}"));
+    assert_eq!(budget.budget_mib, 512);
+    assert!(budget.need_mib > 512, "{err}");
+    // Each part is rounded up to whole MiB on its own.
+    let parts = budget.in_use_mib + budget.activations_mib + budget.sequence_mib;
+    assert!(
+        budget.need_mib <= parts && budget.need_mib + 3 > parts,
+        "{err}"
+    );
+    let line = err.to_string();
+    assert!(
+        line.contains("--max-memory") && !line.contains('\n'),
+        "{line}"
+    );
 }
 
 #[test]

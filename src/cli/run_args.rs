@@ -25,6 +25,10 @@ pub struct RunArgs {
     /// ONNX Runtime sessions sharing the requests and one copy of the pre-packed weights.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SESSIONS)]
     pub sessions: usize,
+    /// Memory budget for the whole process (loaded weights, caches, activations), e.g. 4G or
+    /// 3500M; a budget that cannot hold one full-length sequence is refused up front.
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub max_memory: u64,
     /// ONNX Runtime threads per session (default: the cores, divided among the sessions).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -77,9 +81,15 @@ impl RunArgs {
     pub fn model_settings(&self, global: &Global) -> ModelSettings {
         let mut m = global.model_settings();
         m.engine.parallel = self.parallel.max(1);
+        m.engine.max_memory = self.max_memory;
         m.sessions = self.sessions.max(1);
         m.threads = self.threads.unwrap_or(0);
         m.variant = self.variant.clone();
         m
     }
+}
+
+/// `4G`, `3500M`, `512K` or a byte count, for clap.
+fn parse_size(s: &str) -> Result<u64, String> {
+    super::bench::parse_bytes(s).map_err(|e| e.to_string())
 }

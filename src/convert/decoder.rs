@@ -2,7 +2,7 @@
 //! model builder emits for CPU.
 //!
 //! ```text
-//! input_ids ─Gather(embedding)─▶ x
+//! input_ids ─GatherBlockQuantized(head blocks)─▶ x   (a plain Gather when weights are floats)
 //! per layer:  SkipSimplifiedLayerNorm ─▶ QKV (MatMulNBits, + bias) ─▶ GroupQueryAttention
 //!             (rotary inside, KV in past/present) ─▶ O ─▶ SkipSimplifiedLayerNorm ─▶
 //!             gate, up ─▶ SiLU(gate) * up ─▶ down
@@ -10,6 +10,12 @@
 //! ```
 //! `seqlens_k` (valid tokens per row minus one, from `attention_mask`) and
 //! `total_sequence_length` are computed once and shared by every layer.
+//!
+//! When the head is stored as `MatMulNBits` blocks, the token embedding is read from blocks too
+//! (`GatherBlockQuantized`); with a tied head (Qwen2.5, SmolLM2) it reads the very same `uint8`
+//! initializer as the head's `MatMulNBits`, so the vocabulary table is written once (for Qwen2.5's
+//! 151,936 tokens that saves the 545 MB of an `f32` table in the folder and in memory). Only the
+//! block scales (and Q4_1 corrections) are written a second time, in the shape the gather takes.
 
 use std::collections::HashMap;
 use std::io;
@@ -50,6 +56,8 @@ pub struct Decoder<'a> {
     row_quantized: HashMap<String, (String, String)>,
     /// Whether the zero point of row-quantized inputs has been written.
     row_zero_written: bool,
+    /// `MatMulNBits` block initializers already written, by name prefix.
+    qweights: HashMap<String, String>,
 }
 
 impl<'a> Decoder<'a> {
@@ -68,6 +76,7 @@ impl<'a> Decoder<'a> {
             blocksums: HashMap::new(),
             row_quantized: HashMap::new(),
             row_zero_written: false,
+            qweights: HashMap::new(),
         }
     }
 
@@ -131,11 +140,8 @@ impl<'a> Decoder<'a> {
 
         let (seqlens_k, total_len) = self.shared_lengths()?;
         let (cos, sin) = self.rotary_caches()?;
-        let embedding = self.embedding()?;
-        let mut x = self.g.op("Gather", &[&embedding, "input_ids"], &[]);
-        if embedding_is_f16(self.opts) {
-            x = self.cast(&x, DataType::Float);
-        }
+        let head = self.lm_head()?;
+        let x = self.embed(&head)?;
 
         let mut residual = String::new();
         let mut pending = x; // the value to add to the residual stream next
@@ -162,7 +168,6 @@ impl<'a> Decoder<'a> {
                 self.skip_norm(&last, "", &norm).0
             }
         };
-        let head = self.lm_head()?;
         let logits = self.linear(&normed, &head, None, "lm_head")?;
         self.g
             .node_named("Identity", "", &[&logits], &["logits"], &[]);
@@ -280,11 +285,25 @@ impl<'a> Decoder<'a> {
             .map_err(|e| self.io_err(e))
     }
 
-    fn embedding(&mut self) -> Result<String, ConvertError> {
+    /// The embedded tokens, `[batch, sequence, hidden]` floats: gathered from the head's blocks
+    /// when the head is tied and stored as blocks, from blocks of its own when the head is untied
+    /// and blocks, else from a float table (`f16` when float matrices are).
+    fn embed(&mut self, head: &Linear) -> Result<String, ConvertError> {
         let (v, h) = (self.spec.vocab, self.spec.hidden);
+        if self.spec.tied_embeddings
+            && let Linear::NBits(q) = head
+        {
+            return self.gather_blocks(q, "lm_head");
+        }
+        let format = self.head_format("token_embd.weight")?;
+        if format != WeightFormat::Float
+            && let Linear::NBits(q) = self.matrix("token_embd.weight", h, v, format)?
+        {
+            return self.gather_blocks(&q, "model.embed_tokens");
+        }
         let values = self.values("token_embd.weight", v * h)?;
         let dims = [v as i64, h as i64];
-        let r = if embedding_is_f16(self.opts) {
+        let r = if self.opts.float16 {
             self.g.initializer(
                 "model.embed_tokens.weight",
                 DataType::Float16,
@@ -294,7 +313,84 @@ impl<'a> Decoder<'a> {
         } else {
             self.g.init_f32("model.embed_tokens.weight", &dims, &values)
         };
-        r.map_err(|e| self.io_err(e))
+        let table = r.map_err(|e| self.io_err(e))?;
+        let x = self.g.op("Gather", &[&table, "input_ids"], &[]);
+        Ok(if self.opts.float16 {
+            self.cast(&x, DataType::Float)
+        } else {
+            x
+        })
+    }
+
+    /// `GatherBlockQuantized` of `input_ids` over the `[V, K/32, blob]` blocks of `q` (written
+    /// once under `name`, shared with a `MatMulNBits` of the same name): `[b, s, K/32, 32]`, plus
+    /// the gathered Q4_1 correction of each block, reshaped to `[b, s, K]`.
+    fn gather_blocks(&mut self, q: &NBits, name: &str) -> Result<String, ConvertError> {
+        let nb = (q.k / BLOCK) as i64;
+        let n = q.n as i64;
+        let data = self.qweight(q, name)?;
+        let scales = self
+            .g
+            .init_f32(&format!("{name}.gather_scales"), &[n, nb, 1], &q.scales)
+            .map_err(|e| self.io_err(e))?;
+        // With one block per innermost row, the gather takes one zero point per byte.
+        let zeros = match &q.zero_points {
+            Some(z) => self
+                .g
+                .initializer(
+                    &format!("{name}.gather_zeros"),
+                    DataType::Uint8,
+                    &[n, nb, 1],
+                    z,
+                )
+                .map_err(|e| self.io_err(e))?,
+            None => String::new(),
+        };
+        let mut x = self
+            .g
+            .node(
+                "GatherBlockQuantized",
+                MS,
+                &[&data, "input_ids", &scales, &zeros],
+                1,
+                &[
+                    ("gather_axis", Attr::Int(0)),
+                    ("quantize_axis", Attr::Int(2)),
+                    ("block_size", Attr::Int(BLOCK as i64)),
+                    ("bits", Attr::Int(q.bits as i64)),
+                ],
+            )
+            .remove(0);
+        if let Some(c) = &q.correction {
+            let table = self
+                .g
+                .init_f32(&format!("{name}.gather_correction"), &[n, nb, 1], c)
+                .map_err(|e| self.io_err(e))?;
+            let corr = self.g.op("Gather", &[&table, "input_ids"], &[]);
+            x = self.g.op("Add", &[&x, &corr], &[]);
+        }
+        let shape = self.const_i64(&[0, 0, q.k as i64])?;
+        Ok(self.g.op("Reshape", &[&x, &shape], &[]))
+    }
+
+    /// The `[N, K/32, blob]` block initializer of `q` under `name`, written on first use.
+    fn qweight(&mut self, q: &NBits, name: &str) -> Result<String, ConvertError> {
+        if let Some(b) = self.qweights.get(name) {
+            return Ok(b.clone());
+        }
+        let nb = (q.k / BLOCK) as i64;
+        let blob = (BLOCK * q.bits as usize / 8) as i64;
+        let b = self
+            .g
+            .initializer(
+                &format!("{name}.qweight"),
+                DataType::Uint8,
+                &[q.n as i64, nb, blob],
+                &q.packed,
+            )
+            .map_err(|e| self.io_err(e))?;
+        self.qweights.insert(name.to_string(), b.clone());
+        Ok(b)
     }
 
     /// `SimplifiedLayerNormalization` when `skip` is empty, else
@@ -442,10 +538,7 @@ impl<'a> Decoder<'a> {
         self.linear(&prod, &down, None, &format!("layers.{i}.mlp.down_proj"))
     }
 
-    /// The output head: `output.weight`, or the token embedding when tied. A Q8_0 or higher
-    /// precision head stays 8-bit when projections are 4-bit (it is a large share of the
-    /// error and only one matrix); a Q8_0 head is carried over exactly as 8-bit blocks when
-    /// projections are floats (a quarter of the memory traffic per decoded token).
+    /// The output head: `output.weight`, or the token embedding when tied.
     fn lm_head(&mut self) -> Result<Linear, ConvertError> {
         let (h, v) = (self.spec.hidden, self.spec.vocab);
         let name = if self.spec.tied_embeddings {
@@ -453,15 +546,22 @@ impl<'a> Decoder<'a> {
         } else {
             "output.weight"
         };
+        let format = self.head_format(name)?;
+        self.matrix(name, h, v, format)
+    }
+
+    /// Storage of a vocabulary matrix (head or embedding). A Q8_0 or higher precision matrix
+    /// stays 8-bit when projections are 4-bit (the head is a large share of the error and only
+    /// one matrix); a Q8_0 one is carried over exactly as 8-bit blocks when projections are
+    /// floats (a quarter of the memory traffic per decoded token).
+    fn head_format(&self, name: &str) -> Result<WeightFormat, ConvertError> {
         let ty = self.tensor(name)?.ggml_type;
-        let format = match (self.opts.format, ty) {
+        Ok(match (self.opts.format, ty) {
             (WeightFormat::Int4, GgmlType::Q4_0 | GgmlType::Q4_1) => WeightFormat::Int4,
             (WeightFormat::Int4, _) => WeightFormat::Int8,
-            // Q8_0 maps exactly onto 8-bit blocks, a quarter of the bytes of f32.
             (WeightFormat::Float, GgmlType::Q8_0) => WeightFormat::Int8,
             (f, _) => f,
-        };
-        self.matrix(name, h, v, format)
+        })
     }
 
     /// `x @ W^T (+ bias)` for an encoded matrix; `name` prefixes the initializers.
@@ -480,16 +580,7 @@ impl<'a> Decoder<'a> {
         let mut out = match w {
             Linear::NBits(q) => {
                 let nb = k / BLOCK as i64;
-                let blob = (BLOCK * q.bits as usize / 8) as i64;
-                let b = self
-                    .g
-                    .initializer(
-                        &format!("{name}.qweight"),
-                        DataType::Uint8,
-                        &[n, nb, blob],
-                        &q.packed,
-                    )
-                    .map_err(io)?;
+                let b = self.qweight(q, name)?;
                 let sc = self
                     .g
                     .init_f32(&format!("{name}.scales"), &[n * nb], &q.scales)
@@ -652,10 +743,6 @@ impl<'a> Decoder<'a> {
         let corr = self.g.op("MatMul", &[&sums, &cw], &[]);
         Ok(self.g.op("Add", &[y, &corr], &[]))
     }
-}
-
-fn embedding_is_f16(opts: GraphOptions) -> bool {
-    opts.float16
 }
 
 /// Row order that undoes llama.cpp's Q/K permutation: half-split row `a * hd/2 + j` of each

@@ -346,7 +346,9 @@ impl Drop for Engine {
 }
 
 /// Bytes reserved for the activations of the largest step.
-fn activation_reserve(io: &DecoderIo, config: &EngineConfig, capacity: usize) -> u64 {
+/// Bytes held back from the cache budget for the activations of one prefill piece and the
+/// logits of one step.
+pub(crate) fn activation_reserve(io: &DecoderIo, config: &EngineConfig, capacity: usize) -> u64 {
     let chunk = config.prefill_chunk as u64;
     let logits = if io.all_logits {
         chunk * io.vocab as u64 * 4

@@ -76,19 +76,25 @@ impl Model {
             device: settings.device,
             prepacked: (sessions > 1).then(PrepackedWeights::new),
         };
-        let weights = report.weights_bytes();
-        let share = EngineConfig {
-            parallel: settings.engine.parallel.max(1).div_ceil(sessions),
-            max_memory: settings.engine.max_memory.saturating_sub(weights) / sessions as u64
-                + weights / sessions as u64,
-            ..settings.engine.clone()
-        };
-        let mut engines = Vec::with_capacity(sessions);
+        let mut decoders = Vec::with_capacity(sessions);
         let mut load_seconds = 0.0;
-        let mut vocab = None;
         for _ in 0..sessions {
             let decoder = Decoder::load(&onnx, &session_settings)?;
             load_seconds += decoder.load_seconds;
+            decoders.push(decoder);
+        }
+        // What the weights really take is what the process holds once ONNX Runtime has loaded
+        // and pre-packed them (for every session); the file sizes are the fallback where the
+        // resident size cannot be read.
+        let in_use = resident_bytes().unwrap_or_else(|| report.weights_bytes());
+        let share = EngineConfig {
+            parallel: settings.engine.parallel.max(1).div_ceil(sessions),
+            max_memory: settings.engine.max_memory / sessions as u64,
+            ..settings.engine.clone()
+        };
+        let mut engines = Vec::with_capacity(sessions);
+        let mut vocab = None;
+        for decoder in decoders {
             let vocab = vocab
                 .get_or_insert_with(|| stop_vocab(&tokenizer, decoder.io().vocab))
                 .clone();
@@ -96,9 +102,10 @@ impl Model {
                 decoder,
                 vocab,
                 share.clone(),
-                weights / sessions as u64,
+                in_use / sessions as u64,
             )?);
         }
+        check_budget(&engines, in_use, &share, settings.engine.max_memory)?;
         let id = model_id(&dir, &onnx)?;
         Ok(Model {
             dir,
@@ -179,6 +186,69 @@ impl Model {
     pub fn load_seconds(&self) -> f64 {
         self.load_seconds
     }
+}
+
+/// A memory budget that cannot hold even one sequence at full context next to the loaded model.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the model needs {need_mib} MiB (loaded weights and runtime {in_use_mib} MiB, activations \
+     {activations_mib} MiB, one sequence of {context} positions per session {sequence_mib} MiB) but \
+     the memory budget is {budget_mib} MiB: raise --max-memory (or lower --sessions, or shorten \
+     prompts with --max-prompt-tokens)"
+)]
+pub struct MemoryBudgetError {
+    /// Everything the smallest useful run needs, in MiB.
+    pub need_mib: u64,
+    /// What the process held once the sessions were loaded, in MiB.
+    pub in_use_mib: u64,
+    /// Reserve for the activations of a prefill piece and the logits, all sessions, in MiB.
+    pub activations_mib: u64,
+    /// Cache of one full-context sequence per session, in MiB.
+    pub sequence_mib: u64,
+    /// Positions of a full-context sequence.
+    pub context: usize,
+    /// The budget, in MiB.
+    pub budget_mib: u64,
+}
+
+/// Fails when some session's cache budget cannot hold one sequence at full context.
+fn check_budget(
+    engines: &[Engine],
+    in_use: u64,
+    share: &EngineConfig,
+    budget: u64,
+) -> Result<(), MemoryBudgetError> {
+    let sessions = engines.len() as u64;
+    let e = &engines[0];
+    let context = e.context();
+    let sequence = context as u64 * e.io().kv.bytes_per_token() as u64;
+    let activations = super::engine::activation_reserve(e.io(), share, context) * sessions;
+    if engines.iter().all(|e| e.kv_budget() >= sequence) {
+        return Ok(());
+    }
+    let mib = |b: u64| b.div_ceil(1 << 20);
+    Err(MemoryBudgetError {
+        need_mib: mib(in_use + activations + sequence * sessions),
+        in_use_mib: mib(in_use),
+        activations_mib: mib(activations),
+        sequence_mib: mib(sequence * sessions),
+        context,
+        budget_mib: budget >> 20,
+    })
+}
+
+/// Resident memory of this process (`VmRSS`), where the platform reports it.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 /// End-of-sequence ids from the configs and the ids whose text contains a line break.
