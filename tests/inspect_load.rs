@@ -55,14 +55,17 @@ fn linear_model_with_external_data_computes_the_right_numbers() {
     }
 }
 
+/// A model ONNX Runtime loads but isg cannot generate with: the load line still reports time and
+/// memory, and the verdict says why generation is impossible (the engine's conventions are checked
+/// under `--load`, so nothing `inspect --load` passes fails on the first `generate`).
 #[test]
-fn load_reports_time_and_memory() {
+fn load_reports_time_and_memory_and_a_non_decoder_is_a_verdict() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("m");
     write_linear(&dir);
     write_folder_files(&dir, 1);
     let (code, stdout, stderr) = isg_inspect(&dir, &["--load"]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(code, 1, "{stdout}{stderr}");
     let line = stdout
         .lines()
         .find(|l| l.starts_with("load "))
@@ -78,14 +81,25 @@ fn load_reports_time_and_memory() {
         )),
         "{line}"
     );
+    assert!(
+        stderr.contains("isg cannot generate with it: it has no `input_ids` input")
+            && stderr.contains("optimum-cli export onnx"),
+        "{stderr}"
+    );
 
     let (code, stdout, _) = isg_inspect(&dir, &["--load", "--json"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["ok"], true);
+    assert_eq!(v["ok"], false);
     assert!(v["load"]["seconds"].as_f64().unwrap() >= 0.0);
     assert!(v["load"]["rss_bytes"].as_u64().unwrap() > 1_000_000);
     assert!(v["load"]["error"].is_null());
+    assert!(
+        v["load"]["cannot_generate"]
+            .as_str()
+            .unwrap()
+            .contains("`input_ids`")
+    );
 }
 
 #[test]

@@ -1,7 +1,9 @@
-//! `isg inspect`: describe a model and say whether it will load; with `--load`, really load it.
+//! `isg inspect`: describe a model and say whether it will load; with `--load`, really load it
+//! and run a two-step generation (a short prefill on two rows, one batched decode step) the way
+//! the engine will, printing which cache strategy isg uses.
 //!
 //! Exit status: 0 when the model is fine, 1 with one line per verdict when it is broken (or ONNX
-//! Runtime refuses it under `--load`), 2 for usage errors.
+//! Runtime refuses it, or isg cannot generate with it, under `--load`), 2 for usage errors.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,8 @@ pub struct Args {
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     pub json: bool,
-    /// Also create an ONNX Runtime session from the file and report load time and memory.
+    /// Also create an ONNX Runtime session from the file, report load time and memory, and run a
+    /// two-step generation with isg's engine (prints the cache strategy).
     #[arg(long)]
     pub load: bool,
 }
@@ -46,6 +49,10 @@ struct LoadOutcome {
     peak_rss_bytes: Option<u64>,
     /// ONNX Runtime's message when it failed.
     error: Option<String>,
+    /// The two-step generation, when the session loaded and isg can drive it.
+    generation: Option<isg::llm::probe::Probe>,
+    /// Why isg cannot generate with the model, with the fix.
+    cannot_generate: Option<String>,
 }
 
 /// The `--json` output: the report's fields, then the outcome.
@@ -88,11 +95,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         (Some(path), true) => Some(load(global, path)?),
         _ => None,
     };
-    let load_failed = load.as_ref().is_some_and(|l| l.error.is_some());
+    let load_failed = load
+        .as_ref()
+        .is_some_and(|l| l.error.is_some() || l.cannot_generate.is_some());
     let broken = !verdicts.is_empty() || load_failed;
 
     if args.json {
-        let problems: Vec<String> = verdicts.iter().map(ToString::to_string).collect();
+        let mut problems: Vec<String> = verdicts.iter().map(ToString::to_string).collect();
+        problems.extend(load.as_ref().and_then(|l| l.cannot_generate.clone()));
         let out = JsonOut {
             model_path: report
                 .is_none()
@@ -128,6 +138,9 @@ fn print_diagnosis(verdicts: &[Verdict], load: Option<&LoadOutcome>, onnx: Optio
     for v in verdicts.iter() {
         let _ = writeln!(err, "error: {v}");
     }
+    if let Some(msg) = load.and_then(|l| l.cannot_generate.as_deref()) {
+        let _ = writeln!(err, "error: {msg}");
+    }
     if let Some(msg) = load.and_then(|l| l.error.as_deref()) {
         if verdicts.is_empty() {
             let _ = writeln!(
@@ -155,6 +168,23 @@ fn print_load(l: &LoadOutcome) {
         l.ort_version,
         l.ort_library.display()
     );
+    if let Some(g) = &l.generation {
+        let tokens: Vec<String> = g
+            .tokens
+            .iter()
+            .map(|t| format!("{} {}", t[0], t[1]))
+            .collect();
+        println!(
+            "{:<13}ok: prefill of {} tokens on 2 rows, 1 batched decode step in {:.0} ms (greedy tokens: {})",
+            "generate",
+            g.prefill_tokens,
+            g.ms,
+            tokens.join(" | ")
+        );
+        println!("{:<13}{}", "kv cache", g.strategy.describe());
+    } else if l.cannot_generate.is_some() {
+        println!("{:<13}failed", "generate");
+    }
 }
 
 /// Creates an ONNX Runtime session from the file path, so external data resolves as it will
@@ -174,13 +204,44 @@ fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
         .and_then(|mut b| b.commit_from_file(onnx_path));
     let seconds = start.elapsed().as_secs_f64();
     let (rss_bytes, peak_rss_bytes) = memory();
+    let (error, generation, cannot_generate) = match result {
+        Err(e) => (Some(e.to_string()), None, None),
+        Ok(session) => match generate_twice(session, onnx_path) {
+            Ok(g) => (None, Some(g), None),
+            Err(why) => (None, None, Some(why)),
+        },
+    };
     Ok(LoadOutcome {
         ort_library: rt.library.clone(),
         ort_version: rt.version.clone(),
         seconds,
         rss_bytes,
         peak_rss_bytes,
-        error: result.err().map(|e| e.to_string()),
+        error,
+        generation,
+        cannot_generate,
+    })
+}
+
+/// Hands the session to isg's decoder and runs the two-step generation; the error is one line
+/// with the reason and the fix.
+fn generate_twice(
+    session: ort::session::Session,
+    onnx_path: &Path,
+) -> Result<isg::llm::probe::Probe, String> {
+    use isg::llm::decoder::{Decoder, DecoderError};
+    let fix = "export it with ONNX Runtime GenAI's model builder (onnxruntime-genai 0.15 or later) or                with optimum (`optimum-cli export onnx --task text-generation-with-past`), or                convert a GGUF with `isg convert`";
+    let mut decoder = Decoder::from_session(session, onnx_path).map_err(|e| match e {
+        DecoderError::Unsupported { path, reason } => {
+            format!("{path}: isg cannot generate with it: {reason} ({fix})")
+        }
+        other => format!("{}: {other}", onnx_path.display()),
+    })?;
+    isg::llm::probe::probe(&mut decoder).map_err(|e| {
+        format!(
+            "{}: a two-step generation failed, so `isg generate` would too: {e} ({fix})",
+            onnx_path.display()
+        )
     })
 }
 

@@ -1,12 +1,14 @@
 //! One decoder-only ONNX model in an ONNX Runtime session, driven step by step over a [`KvPool`].
 //!
-//! [`Decoder`] discovers the model's conventions from the session's own input and output metadata
-//! (Hugging Face / ONNX Runtime GenAI names): the number of layers from the `past_key_values.*`
-//! inputs, the KV head count, head size and element type from their shapes, whether
-//! `position_ids`, `attention_mask` or `use_cache_branch` exist, and whether `logits` holds every
-//! position or only the last. It runs two kinds of steps: a prefill piece for one sequence, and a
-//! decode step for many sequences at once. Caches are bound as both past input and present output
-//! (GroupQueryAttention writes new positions in place), so no cache is ever copied.
+//! [`Decoder`] learns the model's conventions with [`super::discover`] (session metadata, graph,
+//! folder configs) and runs two kinds of steps: a prefill piece for one sequence, and a decode
+//! step for many sequences at once. Rows of one step may have different lengths: each row gets
+//! its own `attention_mask` row and `position_ids`. How the cache crosses a run depends on the
+//! [`KvStrategy`]: in place, each row's pool slot is bound as both past input and present output
+//! (GroupQueryAttention writes the new positions into it, nothing is copied); growing, the rows'
+//! caches are gathered into a staging past tensor `[rows, kv_heads, longest past, head_size]`
+//! (shorter rows padded and masked out), the model returns past plus new positions in a second
+//! staging tensor, and the new positions are copied back into each row's slot.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -16,10 +18,11 @@ use ort::AsPointer;
 use ort::memory::MemoryInfo;
 use ort::session::Session;
 use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
-use ort::value::{Shape, Tensor, TensorElementType, TensorRefMut, ValueType};
+use ort::value::{Shape, Tensor, TensorRefMut};
 use thiserror::Error;
 
 use super::device::Device;
+use super::discover::{KvStrategy, discover, graph_hints};
 use super::kv::{KvDtype, KvPool, KvShape};
 
 /// Errors of the decoder.
@@ -70,6 +73,8 @@ pub struct DecoderIo {
     pub past_name: String,
     /// Name pattern of the cache outputs.
     pub present_name: String,
+    /// How the cache crosses a run.
+    pub strategy: KvStrategy,
 }
 
 /// Session settings.
@@ -88,6 +93,8 @@ pub struct SessionSettings {
 pub struct Decoder {
     session: Session,
     io: DecoderIo,
+    /// Past and present tensors of the growing strategy, reused from step to step.
+    staging: [Staging; 2],
     /// Seconds it took to create the session.
     pub load_seconds: f64,
 }
@@ -129,14 +136,28 @@ impl Decoder {
         }
         builder = super::device::apply(builder, settings.device)?;
         let session = builder.commit_from_file(model).map_err(|e| load_err(&e))?;
-        let io = discover(&session).map_err(|reason| DecoderError::Unsupported {
+        let mut dec = Decoder::from_session(session, model)?;
+        dec.load_seconds = start.elapsed().as_secs_f64();
+        Ok(dec)
+    }
+
+    /// Wraps a session created from `model`, discovering its conventions from the session, the
+    /// graph and the folder's configs.
+    pub fn from_session(session: Session, model: &Path) -> Result<Decoder, DecoderError> {
+        let unsupported = |reason: String| DecoderError::Unsupported {
             path: model.display().to_string(),
             reason,
-        })?;
+        };
+        let hints = match crate::onnx::read_model(model) {
+            Ok(proto) => graph_hints(&proto),
+            Err(v) => return Err(unsupported(v.to_string())),
+        };
+        let io = discover(&session, model, &hints).map_err(unsupported)?;
         Ok(Decoder {
             session,
             io,
-            load_seconds: start.elapsed().as_secs_f64(),
+            staging: [Staging::default(), Staging::default()],
+            load_seconds: 0.0,
         })
     }
 
@@ -156,9 +177,7 @@ impl Decoder {
     ) -> Result<Vec<f32>, DecoderError> {
         let n = ids.len();
         let input_ids: Vec<i64> = ids.iter().map(|&t| t as i64).collect();
-        let mask = vec![1i64; past + n];
-        let positions: Vec<i64> = (past..past + n).map(|p| p as i64).collect();
-        let mut logits = self.run(pool, slot, 1, n, input_ids, mask, past + n, positions)?;
+        let mut logits = self.run(pool, slot, &[past], n, input_ids)?;
         if self.io.all_logits {
             let v = self.io.vocab;
             logits.drain(..(n - 1) * v);
@@ -172,29 +191,44 @@ impl Decoder {
         pool: &mut KvPool,
         rows: &[DecodeRow],
     ) -> Result<Vec<f32>, DecoderError> {
-        let b = rows.len();
-        let total = rows.iter().map(|r| r.past + 1).max().unwrap_or(1);
         let input_ids: Vec<i64> = rows.iter().map(|r| r.token as i64).collect();
-        let mut mask = vec![0i64; b * total];
-        for (i, r) in rows.iter().enumerate() {
-            mask[i * total..i * total + r.past + 1].fill(1);
-        }
-        let positions: Vec<i64> = rows.iter().map(|r| r.past as i64).collect();
-        self.run(pool, 0, b, 1, input_ids, mask, total, positions)
+        let pasts: Vec<usize> = rows.iter().map(|r| r.past).collect();
+        self.run(pool, 0, &pasts, 1, input_ids)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Runs `seq` new tokens per row for the rows in slots `first_slot..first_slot + pasts.len()`,
+    /// row `i` having `pasts[i]` positions in its cache, and returns the logits the model gives.
     fn run(
         &mut self,
         pool: &mut KvPool,
         first_slot: usize,
-        batch: usize,
+        pasts: &[usize],
         seq: usize,
         input_ids: Vec<i64>,
-        mask: Vec<i64>,
-        total: usize,
-        positions: Vec<i64>,
     ) -> Result<Vec<f32>, DecoderError> {
+        let batch = pasts.len();
+        let longest = pasts.iter().copied().max().unwrap_or(0);
+        let growing = self.io.strategy == KvStrategy::Growing;
+        // In place, row `i`'s new positions go right after its own past; growing, the past tensor
+        // is `longest` long and the new positions come after it for every row.
+        let total = longest + seq;
+        let mut mask = vec![0i64; batch * total];
+        for (i, &past) in pasts.iter().enumerate() {
+            let row = &mut mask[i * total..(i + 1) * total];
+            if growing {
+                row[..past].fill(1);
+                row[longest..].fill(1);
+            } else {
+                row[..past + seq].fill(1);
+            }
+        }
+        let positions: Vec<i64> = pasts
+            .iter()
+            .flat_map(|&p| (p..p + seq).map(|x| x as i64))
+            .collect();
+        if growing {
+            self.gather(pool, first_slot, pasts, longest, seq);
+        }
         let io = &self.io;
         let mut inputs: Vec<(CString, ort::value::DynValue)> = Vec::new();
         let mut add = |name: &str, v: ort::value::DynValue| {
@@ -228,19 +262,38 @@ impl Decoder {
                     .into_dyn(),
             );
         }
-        let shape = Shape::new([
-            batch as i64,
-            io.kv.kv_heads as i64,
-            pool.capacity() as i64,
-            io.kv.head_dim as i64,
-        ]);
-        // Past inputs and present outputs are two tensors over the same pool memory:
-        // GroupQueryAttention appends the new positions in place.
+        let dims = |len: usize| {
+            Shape::new([
+                batch as i64,
+                io.kv.kv_heads as i64,
+                len as i64,
+                io.kv.head_dim as i64,
+            ])
+        };
+        let (past_len, present_len) = if growing {
+            (longest, total)
+        } else {
+            (pool.capacity(), pool.capacity())
+        };
+        let per_tensor =
+            |len: usize| batch * io.kv.kv_heads * len * io.kv.head_dim * io.kv.dtype.size();
+        let (past_stage, present_stage) = self.staging.split_at_mut(1);
         let mut past_views = Vec::with_capacity(io.kv.layers * 2);
         let mut outputs: Vec<(CString, KvView<'_>)> = Vec::with_capacity(io.kv.layers * 2 + 1);
         for layer in 0..io.kv.layers {
             for (k, kv) in ["key", "value"].iter().enumerate() {
-                let ptr = pool.slot_ptr(2 * layer + k, first_slot);
+                let index = 2 * layer + k;
+                // In place, past input and present output are two tensors over the same pool
+                // memory; growing, they are the two staging buffers.
+                let (past_ptr, present_ptr) = if growing {
+                    (
+                        past_stage[0].tensor_ptr(index, per_tensor(past_len)),
+                        present_stage[0].tensor_ptr(index, per_tensor(present_len)),
+                    )
+                } else {
+                    let ptr = pool.slot_ptr(index, first_slot);
+                    (ptr, ptr)
+                };
                 let name = |pattern: &str| {
                     CString::new(
                         pattern
@@ -251,11 +304,11 @@ impl Decoder {
                 };
                 past_views.push((
                     name(&io.past_name),
-                    kv_view(io.kv.dtype, ptr, shape.clone())?,
+                    kv_view(io.kv.dtype, past_ptr, dims(past_len))?,
                 ));
                 outputs.push((
                     name(&io.present_name),
-                    kv_view(io.kv.dtype, ptr, shape.clone())?,
+                    kv_view(io.kv.dtype, present_ptr, dims(present_len))?,
                 ));
             }
         }
@@ -309,7 +362,114 @@ impl Decoder {
         check_status(status)?;
         drop(outputs);
         drop(past_views);
+        if growing {
+            self.scatter(pool, first_slot, pasts, longest, seq);
+        }
         Ok(logits)
+    }
+
+    /// Copies each row's cached positions into the past staging buffer, laid out as
+    /// `[layers * 2][rows, kv_heads, longest, head_size]`. Positions past a row's own length are
+    /// left as they are (finite values from earlier steps or zeros): the mask hides them.
+    fn gather(
+        &mut self,
+        pool: &KvPool,
+        first_slot: usize,
+        pasts: &[usize],
+        longest: usize,
+        seq: usize,
+    ) {
+        let kv = self.io.kv;
+        let es = kv.dtype.size();
+        let row_bytes = kv.head_dim * es;
+        let batch = pasts.len();
+        let tensor = batch * kv.kv_heads * longest * row_bytes;
+        let stage = &mut self.staging[0];
+        stage.reserve(kv.layers * 2, tensor);
+        // The present buffer too, so that it is sized before pointers into it are taken.
+        self.staging[1].reserve(
+            kv.layers * 2,
+            batch * kv.kv_heads * (longest + seq) * row_bytes,
+        );
+        let stage = &mut self.staging[0];
+        for index in 0..kv.layers * 2 {
+            let dst = stage.tensor_mut(index, tensor);
+            for (i, &past) in pasts.iter().enumerate() {
+                for h in 0..kv.kv_heads {
+                    let src = pool.head(index, first_slot + i, h);
+                    let at = (i * kv.kv_heads + h) * longest * row_bytes;
+                    dst[at..at + past * row_bytes].copy_from_slice(&src[..past * row_bytes]);
+                }
+            }
+        }
+    }
+
+    /// Copies the `seq` new positions of each row from the present staging buffer (laid out as
+    /// `[layers * 2][rows, kv_heads, longest + seq, head_size]`) into the row's slot.
+    fn scatter(
+        &mut self,
+        pool: &mut KvPool,
+        first_slot: usize,
+        pasts: &[usize],
+        longest: usize,
+        seq: usize,
+    ) {
+        let kv = self.io.kv;
+        let es = kv.dtype.size();
+        let row_bytes = kv.head_dim * es;
+        let total = longest + seq;
+        let tensor = pasts.len() * kv.kv_heads * total * row_bytes;
+        let stage = &mut self.staging[1];
+        for index in 0..kv.layers * 2 {
+            let src = stage.tensor_mut(index, tensor);
+            for (i, &past) in pasts.iter().enumerate() {
+                for h in 0..kv.kv_heads {
+                    let at = ((i * kv.kv_heads + h) * total + longest) * row_bytes;
+                    let dst = pool.head_mut(index, first_slot + i, h);
+                    dst[past * row_bytes..(past + seq) * row_bytes]
+                        .copy_from_slice(&src[at..at + seq * row_bytes]);
+                }
+            }
+        }
+    }
+}
+
+/// A staging buffer of the growing strategy: `layers * 2` cache tensors side by side, 8-byte
+/// aligned, grown as needed and reused.
+#[derive(Default)]
+struct Staging {
+    words: Vec<u64>,
+    /// Bytes of one tensor in the current layout.
+    tensor: usize,
+}
+
+impl Staging {
+    /// Makes room for `tensors` tensors of `bytes` each (contents of new room are zeros).
+    fn reserve(&mut self, tensors: usize, bytes: usize) {
+        let per = bytes.div_ceil(8) * 8;
+        let words = tensors * per / 8;
+        if self.words.len() < words {
+            self.words.resize(words, 0);
+        }
+        self.tensor = per;
+    }
+
+    /// Tensor `index` as bytes.
+    fn tensor_mut(&mut self, index: usize, bytes: usize) -> &mut [u8] {
+        debug_assert_eq!(self.tensor, bytes.div_ceil(8) * 8);
+        // SAFETY: any bytes are valid u8; the range lies within `words` (see `reserve`).
+        let all = unsafe {
+            std::slice::from_raw_parts_mut(
+                self.words.as_mut_ptr().cast::<u8>(),
+                self.words.len() * 8,
+            )
+        };
+        &mut all[index * self.tensor..index * self.tensor + bytes]
+    }
+
+    /// Pointer to tensor `index`, handed to ONNX Runtime for one run.
+    fn tensor_ptr(&mut self, index: usize, bytes: usize) -> *mut u8 {
+        self.tensor_mut(index, bytes).as_mut_ptr()
     }
 }
 
@@ -369,83 +529,6 @@ fn kv_view<'a>(dtype: KvDtype, ptr: *mut u8, shape: Shape) -> Result<KvView<'a>,
             ),
         })
     }
-}
-
-/// Reads the decoder conventions off the session's inputs and outputs.
-fn discover(session: &Session) -> Result<DecoderIo, String> {
-    let inputs = session.inputs();
-    let outputs = session.outputs();
-    let has_in = |n: &str| inputs.iter().any(|i| i.name() == n);
-    for required in ["input_ids", "attention_mask"] {
-        if !has_in(required) {
-            return Err(format!("it has no `{required}` input"));
-        }
-    }
-    let (past_name, present_name) = if has_in("past_key_values.0.key") {
-        ("past_key_values.{}.{kv}", "present.{}.{kv}")
-    } else if has_in("past_key_values.0.decoder.key") {
-        ("past_key_values.{}.decoder.{kv}", "present.{}.decoder.{kv}")
-    } else {
-        return Err("it has no `past_key_values.0.key` input (a decoder with a KV cache)".into());
-    };
-    let layers = (0..)
-        .take_while(|l| {
-            has_in(
-                &past_name
-                    .replace("{}", &l.to_string())
-                    .replace("{kv}", "key"),
-            )
-        })
-        .count();
-    let first = inputs
-        .iter()
-        .find(|i| i.name() == past_name.replace("{}", "0").replace("{kv}", "key"))
-        .expect("checked above");
-    let (dtype, shape) = match first.dtype() {
-        ValueType::Tensor { ty, shape, .. } => (*ty, shape.clone()),
-        other => return Err(format!("its cache input is not a tensor: {other:?}")),
-    };
-    let dtype = match dtype {
-        TensorElementType::Float32 => KvDtype::F32,
-        TensorElementType::Float16 => KvDtype::F16,
-        other => {
-            return Err(format!(
-                "its cache element type {other:?} is not float32 or float16"
-            ));
-        }
-    };
-    if shape.len() != 4 || shape[1] <= 0 || shape[3] <= 0 {
-        return Err(format!(
-            "its cache input shape {shape:?} is not [batch, kv_heads, past, head_dim] with fixed heads and head size"
-        ));
-    }
-    let logits = outputs
-        .iter()
-        .find(|o| o.name() == "logits")
-        .ok_or("it has no `logits` output")?;
-    let lshape = match logits.dtype() {
-        ValueType::Tensor { shape, .. } => shape.clone(),
-        _ => return Err("`logits` is not a tensor".into()),
-    };
-    if lshape.len() != 3 || lshape[2] <= 0 {
-        return Err(format!(
-            "`logits` shape {lshape:?} is not [batch, sequence, vocab]"
-        ));
-    }
-    Ok(DecoderIo {
-        kv: KvShape {
-            layers,
-            kv_heads: shape[1] as usize,
-            head_dim: shape[3] as usize,
-            dtype,
-        },
-        vocab: lshape[2] as usize,
-        all_logits: lshape[1] != 1,
-        position_ids: has_in("position_ids"),
-        use_cache_branch: has_in("use_cache_branch"),
-        past_name: past_name.into(),
-        present_name: present_name.into(),
-    })
 }
 
 /// Times one prefill of `ids` with plain ONNX Runtime calls: a fresh session, an empty past and

@@ -10,6 +10,9 @@
 //! weight once whatever its width). A finished sequence's slot is given to the next queued
 //! request at once (continuous batching). Admission respects a memory budget
 //! that counts each sequence's cache (prompt plus output budget) and the activations of a step.
+//! Both cache strategies of [`Decoder`] (in place, growing) run under the same schedule; the
+//! growing one gets a third of the cache budget, since its staging tensors hold the cache of a
+//! step twice more.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +24,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 use super::decoder::{DecodeRow, Decoder, DecoderError, DecoderIo};
+use super::discover::KvStrategy;
 use super::kv::KvPool;
 use super::sample::{Sampler, Sampling};
 
@@ -238,10 +242,15 @@ impl Engine {
         let capacity = config.max_context.div_ceil(64) * 64;
         let parallel = config.parallel.max(1);
         let activation = activation_reserve(&io, &config, capacity);
-        let kv_budget = config
+        let mut kv_budget = config
             .max_memory
             .saturating_sub(weights_bytes)
             .saturating_sub(activation);
+        if io.strategy == KvStrategy::Growing {
+            // A growing cache also lives, during a step, in a past and a present staging tensor
+            // as long as the rows' longest cache: about three times the cache in flight.
+            kv_budget /= 3;
+        }
         // One extra slot holds the shared prefix.
         let pool = KvPool::new(io.kv, parallel + 1, capacity)
             .map_err(|e| EngineError::Run(format!("reserving the KV cache: {e}")))?;

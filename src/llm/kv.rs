@@ -101,6 +101,20 @@ impl KvPool {
         unsafe { self.maps[index].as_mut_ptr().add(off) }
     }
 
+    /// The `capacity` positions of one head of `slot` in map `index`, as bytes.
+    pub fn head(&self, index: usize, slot: usize, head: usize) -> &[u8] {
+        let len = self.capacity * self.shape.head_dim * self.shape.dtype.size();
+        let at = slot * self.slot_bytes() + head * len;
+        &self.maps[index][at..at + len]
+    }
+
+    /// The same bytes as [`KvPool::head`], writable.
+    pub fn head_mut(&mut self, index: usize, slot: usize, head: usize) -> &mut [u8] {
+        let len = self.capacity * self.shape.head_dim * self.shape.dtype.size();
+        let at = slot * self.slot_bytes() + head * len;
+        &mut self.maps[index][at..at + len]
+    }
+
     /// Gives the memory of a slot back to the kernel (its contents become zeros).
     pub fn release(&mut self, slot: usize) {
         let slot_bytes = self.slot_bytes();

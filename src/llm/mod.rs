@@ -8,9 +8,11 @@
 pub mod chat;
 pub mod decoder;
 pub mod device;
+pub mod discover;
 pub mod engine;
 pub mod kv;
 pub mod model;
+pub mod probe;
 pub mod runtime;
 pub mod sample;
 pub mod tokenizer;

@@ -1,0 +1,99 @@
+//! A two-step generation that proves the engine can drive a loaded model: what `isg inspect
+//! --load` runs after ONNX Runtime accepted the file.
+//!
+//! In flows a [`Decoder`]; [`probe`] prefills two short prompts of different lengths into two
+//! slots of a small [`KvPool`], then runs one batched decode step over both rows, exactly as the
+//! engine does, and checks every logit is finite. Out comes a [`Probe`] (strategy, tokens, time)
+//! or the [`DecoderError`] the first `generate` would have met.
+
+use std::time::Instant;
+
+use super::decoder::{DecodeRow, Decoder, DecoderError};
+use super::discover::KvStrategy;
+use super::kv::KvPool;
+
+/// What the two-step generation did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Probe {
+    /// How the engine keeps this model's cache.
+    pub strategy: KvStrategy,
+    /// Prompt tokens prefilled (both rows).
+    pub prefill_tokens: usize,
+    /// Rows of the decode step.
+    pub decode_rows: usize,
+    /// Greedy tokens: the first of each row (from the prefill), then the second (decode step).
+    pub tokens: Vec<[u32; 2]>,
+    /// Milliseconds for both steps.
+    pub ms: f64,
+}
+
+fn argmax(logits: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &v) in logits.iter().enumerate() {
+        if v > logits[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+fn finite(logits: &[f32], step: &str) -> Result<(), DecoderError> {
+    match logits.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(DecoderError::Run(format!(
+            "the {step} gave a non-finite logit ({} at index {i}); the weights or the export are broken",
+            logits[i]
+        ))),
+    }
+}
+
+/// Runs a short prefill on two rows and one batched decode step.
+pub fn probe(decoder: &mut Decoder) -> Result<Probe, DecoderError> {
+    let io = decoder.io().clone();
+    let start = Instant::now();
+    let mut pool = KvPool::new(io.kv, 2, 64)
+        .map_err(|e| DecoderError::Run(format!("reserving a small KV cache: {e}")))?;
+    let vocab = io.vocab as u32;
+    let prompts: [Vec<u32>; 2] = [
+        (0..7).map(|i| (i * 37 + 11) % vocab).collect(),
+        (0..4).map(|i| (i * 53 + 5) % vocab).collect(),
+    ];
+    let mut first = [0u32; 2];
+    for (slot, p) in prompts.iter().enumerate() {
+        let logits = decoder.prefill(&mut pool, slot, 0, p)?;
+        if logits.len() != io.vocab {
+            return Err(DecoderError::Run(format!(
+                "the prefill gave {} logits, not one row of {}",
+                logits.len(),
+                io.vocab
+            )));
+        }
+        finite(&logits, "prefill")?;
+        first[slot] = argmax(&logits);
+    }
+    let rows: Vec<DecodeRow> = (0..2)
+        .map(|i| DecodeRow {
+            token: first[i],
+            past: prompts[i].len(),
+        })
+        .collect();
+    let logits = decoder.decode(&mut pool, &rows)?;
+    if logits.len() != 2 * io.vocab {
+        return Err(DecoderError::Run(format!(
+            "the decode step gave {} logits, not two rows of {}",
+            logits.len(),
+            io.vocab
+        )));
+    }
+    finite(&logits, "decode step")?;
+    let tokens = (0..2)
+        .map(|i| [first[i], argmax(&logits[i * io.vocab..(i + 1) * io.vocab])])
+        .collect();
+    Ok(Probe {
+        strategy: io.strategy,
+        prefill_tokens: prompts.iter().map(Vec::len).sum(),
+        decode_rows: 2,
+        tokens,
+        ms: start.elapsed().as_secs_f64() * 1e3,
+    })
+}
