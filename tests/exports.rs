@@ -58,7 +58,7 @@ fn expected(name: &str) -> Expected {
 }
 
 fn open(name: &str, parallel: usize) -> Model {
-    isg::llm::runtime::for_tests();
+    isg::provision::runtime_for_tests();
     let settings = ModelSettings {
         engine: EngineConfig {
             parallel,
@@ -70,7 +70,7 @@ fn open(name: &str, parallel: usize) -> Model {
         threads: 1,
         ..ModelSettings::default()
     };
-    Model::open(Some(&fixture(name)), &settings).unwrap_or_else(|e| panic!("open {name}: {e:#}"))
+    Model::open(&fixture(name), &settings).unwrap_or_else(|e| panic!("open {name}: {e:#}"))
 }
 
 fn greedy(prompt: Vec<u32>, max_new: usize) -> Request {
@@ -169,7 +169,7 @@ fn growing_strategy_gives_the_same_tokens_alone_or_in_a_batch_of_20() {
 }
 
 fn isg(args: &[&str]) -> (i32, String, String) {
-    let rt = isg::llm::runtime::for_tests();
+    let rt = isg::provision::runtime_for_tests();
     let out = Command::new(env!("CARGO_BIN_EXE_isg"))
         .args(args)
         .env("ORT_DYLIB_PATH", &rt.library)

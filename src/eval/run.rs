@@ -117,7 +117,9 @@ fn report(
     out_dir: &Path,
     work_dir: &Path,
 ) -> Result<EvalReport, EvalError> {
-    let records = read_records(&out_dir.join(SUMMARIES_FILE))?;
+    // Chunk lines are what is scored; file, directory and root lines are rolled up from them.
+    let mut records = read_records(&out_dir.join(SUMMARIES_FILE))?;
+    records.retain(|r| r.kind == crate::pipeline::record::Kind::Chunk);
     let firsts = first_summaries(&records);
     let files = score_cases(cases, &firsts);
     let preds: String = cases
@@ -143,7 +145,10 @@ fn report(
 /// Each file's summary of its first chunk (the one that starts first).
 pub fn first_summaries(records: &[SummaryRecord]) -> HashMap<String, String> {
     let mut best: HashMap<&str, &SummaryRecord> = HashMap::new();
-    for r in records {
+    for r in records
+        .iter()
+        .filter(|r| r.kind == crate::pipeline::record::Kind::Chunk)
+    {
         let e = best.entry(&r.path).or_insert(r);
         if r.start_line < e.start_line {
             *e = r;

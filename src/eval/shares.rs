@@ -68,6 +68,7 @@ mod tests {
 
     fn record(path: &str, summary: &str, fallback: bool, grounded: bool) -> SummaryRecord {
         SummaryRecord {
+            kind: crate::pipeline::record::Kind::Chunk,
             path: path.into(),
             start_line: 1,
             end_line: 2,

@@ -180,7 +180,7 @@ fn encode_line(entry: &CacheEntry, scope: Option<&Scope>) -> Result<Vec<u8>, ser
 
 /// What a line turned out to be.
 enum Parsed {
-    Entry(LineIn),
+    Entry(Box<LineIn>),
     Bad,
     OtherVersion,
 }
@@ -207,7 +207,7 @@ fn parse_line(line: &[u8]) -> Parsed {
     match serde_json::from_slice::<LineIn>(line) {
         // A current line must carry its checksum; a line without a version predates both.
         Ok(l) if l.v == CACHE_FORMAT && !has_sum => Parsed::Bad,
-        Ok(l) => Parsed::Entry(l),
+        Ok(l) => Parsed::Entry(Box::new(l)),
         Err(_) => Parsed::Bad,
     }
 }

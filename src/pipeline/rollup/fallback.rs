@@ -25,7 +25,7 @@ pub struct FallbackChild {
 /// `topic_path`, from its `children`.
 pub fn fallback_line(topic_path: &str, is_file: bool, children: &[FallbackChild]) -> String {
     let mut by_size: Vec<&FallbackChild> = children.iter().collect();
-    by_size.sort_by(|a, b| b.lines.cmp(&a.lines));
+    by_size.sort_by_key(|c| std::cmp::Reverse(c.lines));
     if is_file && let Some(line) = by_size.iter().find_map(|c| c.accepted_line.clone()) {
         return line;
     }

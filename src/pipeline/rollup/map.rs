@@ -281,11 +281,11 @@ fn root_label(report: &RunReport) -> String {
 /// Lines not chosen, by kind (a one-chunk file's chunk is not counted).
 fn left_out(tree: &Tree, parents: &[Option<usize>], chosen: &[bool]) -> Counts {
     let mut c = Counts::default();
-    for n in 0..tree.nodes.len() {
+    for (n, node) in tree.nodes.iter().enumerate() {
         if chosen[n] || redundant_chunk(tree, parents, n) {
             continue;
         }
-        bump(&mut c, tree.nodes[n].kind);
+        bump(&mut c, node.kind);
     }
     c
 }
