@@ -31,7 +31,7 @@ const TREE: [&str; 12] = [
     "src/source/walk.rs",
     "src/source/chunk.rs",
     "src/source/items.rs",
-    "src/home.rs",
+    "src/provision/pip.rs",
     "src/bench.rs",
     "src/gguf/read.rs",
     "build.rs",
@@ -91,7 +91,7 @@ fn run_ok(mut c: Command) -> Output {
 
 /// The records of `out` without what may differ between an interrupted and an uninterrupted
 /// run (time taken, whether it came from the cache), keyed by span.
-fn comparable(out: &Path) -> BTreeMap<(String, usize), serde_json::Value> {
+fn comparable(out: &Path) -> BTreeMap<(String, String, usize), serde_json::Value> {
     let records = read_records(&out.join("summaries.jsonl")).unwrap();
     let mut map = BTreeMap::new();
     for r in records {
@@ -99,7 +99,7 @@ fn comparable(out: &Path) -> BTreeMap<(String, usize), serde_json::Value> {
         let o = v.as_object_mut().unwrap();
         o.remove("ms");
         o.remove("cached");
-        let before = map.insert((r.path.clone(), r.start_line), v);
+        let before = map.insert((format!("{:?}", r.kind), r.path.clone(), r.start_line), v);
         assert!(
             before.is_none(),
             "{}:{} written twice",
@@ -182,7 +182,7 @@ impl Round {
     fn finish(
         &self,
         root: &Path,
-        expected: &BTreeMap<(String, usize), serde_json::Value>,
+        expected: &BTreeMap<(String, String, usize), serde_json::Value>,
     ) -> usize {
         run_ok(isg(root, &self.out, 0));
         assert_eq!(
@@ -307,7 +307,7 @@ fn a_kill_during_compaction_loses_nothing() {
     let out = tmp.path().join("out");
     run_ok(isg(&root, &out, 0));
     let expected = comparable(&out);
-    let lines_before = cache_lines(&out).len();
+    let before = cache_lines(&out);
 
     // Most of the tree goes away: its entries are now dead, more than half of the file.
     for f in &TREE[2..] {
@@ -322,9 +322,14 @@ fn a_kill_during_compaction_loses_nothing() {
         assert!(!status.success(), "{point}: not killed");
         let lines = cache_lines(&out);
         if point == "compact-written" {
-            assert_eq!(lines.len(), lines_before, "the old file stays whole");
+            // The old file stays whole (the run may have appended the new roll-up lines).
+            assert_eq!(
+                &lines[..before.len()],
+                &before[..],
+                "the old file stays whole"
+            );
         } else {
-            assert!(lines.len() < lines_before / 2, "{}", lines.len());
+            assert!(lines.len() < before.len() / 2, "{}", lines.len());
         }
     }
     run_ok(isg(&root, &out, 0));
@@ -332,9 +337,15 @@ fn a_kill_during_compaction_loses_nothing() {
     assert_eq!(run["totals"]["computed"], 0, "nothing recomputed: {run:#}");
     let kept: BTreeMap<_, _> = expected
         .into_iter()
-        .filter(|((p, _), _)| TREE[..2].contains(&p.as_str()))
+        .filter(|((_, p, _), _)| TREE[..2].contains(&p.as_str()))
         .collect();
-    assert_eq!(comparable(&out), kept);
+    // Chunk and file lines of the files that stay are those of the first run; the directory
+    // and root lines above them are rolled up anew from fewer children.
+    let now: BTreeMap<_, _> = comparable(&out)
+        .into_iter()
+        .filter(|((kind, _, _), _)| kind == "Chunk" || kind == "File")
+        .collect();
+    assert_eq!(now, kept);
     assert!(
         std::fs::read_dir(out.join(CACHE_DIR)).unwrap().all(|e| !e
             .unwrap()
@@ -355,7 +366,18 @@ fn a_kill_during_compaction_loses_nothing() {
         "{}",
         String::from_utf8_lossy(&gc.stderr)
     );
-    assert_eq!(cache_lines(&out).len(), kept.len());
+    // What it used: the kept chunk and file lines and the directory and root lines above them.
+    let live = std::fs::read_to_string(out.join(".isg-cache/live.keys"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(
+        live > kept.len(),
+        "{live} live keys for {} kept lines",
+        kept.len()
+    );
+    assert_eq!(cache_lines(&out).len(), live);
 }
 
 #[test]
@@ -382,15 +404,27 @@ fn compaction_keeps_the_cache_bounded_and_gc_drops_dead_entries() {
         );
     }
     assert!(most > full, "edits added entries");
+    // The live entries are the chunks' and the rolled-up lines'.
     let run = run_json(&out);
-    assert_eq!(run["totals"]["chunks"], full);
+    let rolled = run["rollup"]["files"].as_u64().unwrap() + run["rollup"]["dirs"].as_u64().unwrap()
+        - run["rollup"]["copied"].as_u64().unwrap();
+    assert_eq!(
+        run["totals"]["chunks"].as_u64().unwrap() + rolled,
+        full as u64
+    );
 
     // Half the tree goes: the next run's compaction (or gc) drops their entries.
     for f in &TREE[6..] {
         std::fs::remove_file(root.join(f)).unwrap();
     }
     run_ok(isg(&root, &out, 0));
-    let live = run_json(&out)["totals"]["chunks"].as_u64().unwrap() as usize;
+    // Live: the entries of the run's chunks and of its rolled-up lines, as the run recorded them.
+    let live = std::fs::read_to_string(out.join(".isg-cache/live.keys"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(live >= run_json(&out)["totals"]["chunks"].as_u64().unwrap() as usize);
     let gc = Command::new(env!("CARGO_BIN_EXE_isg"))
         .args(["cache", "gc", "--out"])
         .arg(&out)
@@ -652,7 +686,7 @@ fn source_files_changed_during_a_run_are_listed() {
         assert!(Instant::now() < deadline, "no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let edited = root.join("src/home.rs");
+    let edited = root.join("src/provision/pip.rs");
     let before = std::fs::read_to_string(&edited).unwrap();
     std::fs::write(&edited, format!("{before}\n// edited\n")).unwrap();
     std::fs::remove_file(root.join("build.rs")).unwrap();
@@ -677,18 +711,18 @@ fn source_files_changed_during_a_run_are_listed() {
         [
             ("build.rs".to_string(), "deleted".to_string()),
             ("src/added.rs".to_string(), "added".to_string()),
-            ("src/home.rs".to_string(), "edited".to_string()),
+            ("src/provision/pip.rs".to_string(), "edited".to_string()),
         ]
     );
     // The records describe the tree as it was read: build.rs is there, added.rs is not.
     let records = comparable(&out);
-    assert!(records.keys().any(|(p, _)| p == "build.rs"));
-    assert!(!records.keys().any(|(p, _)| p == "src/added.rs"));
+    assert!(records.keys().any(|(_, p, _)| p == "build.rs"));
+    assert!(!records.keys().any(|(_, p, _)| p == "src/added.rs"));
     // The next run catches up and reports nothing changed.
     run_ok(isg(&root, &out, 0));
     let run = run_json(&out);
     assert!(run.get("changed").is_none(), "{}", run["changed"]);
-    assert!(comparable(&out).keys().any(|(p, _)| p == "src/added.rs"));
+    assert!(comparable(&out).keys().any(|(_, p, _)| p == "src/added.rs"));
 }
 
 #[test]

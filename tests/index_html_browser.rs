@@ -1,5 +1,5 @@
 //! `index.html` in a real browser: headless Chromium loads the page of a summarized tree with
-//! a search in its URL (`#q=find_wheel`), and the dumped DOM shows the matching chunk marked,
+//! a search in its URL (`#q=shard_of`), and the dumped DOM shows the matching chunk marked,
 //! its ancestors open and unrelated files hidden; a screenshot is taken. Needs Debian's
 //! `chromium` on the PATH (`apt-get install -y chromium`); without it the test says so and
 //! passes, except under `CI=true`, where it fails.
@@ -79,7 +79,7 @@ fn the_search_in_the_url_finds_an_item_in_chromium() {
         "nothing is fetched"
     );
 
-    // Node ids follow the tree: find the chunk holding `find_wheel` and the file `build.rs`.
+    // Node ids follow the tree: find the chunk holding `shard_of` and the file `build.rs`.
     let data = &html[html.find("type=\"application/json\">").unwrap() + 24..];
     let data = &data[..data.find("</script>").unwrap()];
     let nodes: Vec<serde_json::Value> = serde_json::from_str(data).unwrap();
@@ -91,13 +91,13 @@ fn the_search_in_the_url_finds_an_item_in_chromium() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|i| i == "fn find_wheel")
+                .any(|i| i == "fn shard_of")
     });
     let other = id_where(&|n| n["k"] == "file" && n["p"] == "build.rs");
     let dir = id_where(&|n| n["k"] == "dir" && n["p"] == "src");
 
     let profile = tempfile::tempdir().unwrap();
-    let url = format!("file://{}#q=find_wheel", page.display());
+    let url = format!("file://{}#q=shard_of", page.display());
     let dom = browser(&chromium, profile.path(), &["--dump-dom", &url]);
     // The chunk and its file (whose items are its chunks') match.
     assert!(dom.contains("<div id=\"count\">2 matches</div>"), "{dom}");

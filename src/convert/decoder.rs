@@ -287,7 +287,7 @@ impl<'a> Decoder<'a> {
 
     /// The embedded tokens, `[batch, sequence, hidden]` floats: gathered from the head's blocks
     /// when the head is tied and stored as blocks, from blocks of its own when the head is untied
-    /// and blocks, else from a float table (`f16` when float matrices are).
+    /// or stored as 8-bit rows, else from a float table (`f16` when float matrices are).
     fn embed(&mut self, head: &Linear) -> Result<String, ConvertError> {
         let (v, h) = (self.spec.vocab, self.spec.hidden);
         if self.spec.tied_embeddings
@@ -295,7 +295,12 @@ impl<'a> Decoder<'a> {
         {
             return self.gather_blocks(q, "lm_head");
         }
-        let format = self.head_format("token_embd.weight")?;
+        // 8-bit rows are a matrix layout for `MatMulInteger`; a table to gather from is kept as
+        // 8-bit blocks instead (a quarter of the float table's bytes).
+        let format = match self.head_format("token_embd.weight")? {
+            WeightFormat::Int8Rows => WeightFormat::Int8,
+            f => f,
+        };
         if format != WeightFormat::Float
             && let Linear::NBits(q) = self.matrix("token_embd.weight", h, v, format)?
         {

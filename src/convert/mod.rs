@@ -30,6 +30,11 @@ use decoder::{Decoder, GraphOptions};
 use spec::{Family, ModelSpec};
 use weights::WeightFormat;
 
+/// The version of what a conversion writes (graph layout, weight encodings). Set-up model folders
+/// record it, and one written by another version is converted again; raise it whenever the
+/// converter's output changes.
+pub const CONVERSION_VERSION: u32 = 2;
+
 /// Weight precision of the converted projections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bits {

@@ -37,8 +37,9 @@ pub fn model_dir(cache: &Path, model: &CatalogModel) -> PathBuf {
 /// What the marker holds for `model` converted at `bits` by this build.
 pub fn marker_text(model: &CatalogModel, bits: Bits) -> String {
     format!(
-        "isg {}\nmodel {}\ngguf {} sha256 {}\nbits {}\n",
+        "isg {} conversion {}\nmodel {}\ngguf {} sha256 {}\nbits {}\n",
         env!("CARGO_PKG_VERSION"),
+        crate::convert::CONVERSION_VERSION,
         model.name,
         model.gguf_name,
         model.gguf_sha256,
