@@ -327,7 +327,7 @@ fn qwen05_int8_agrees_with_candle_over_20_greedy_steps() {
     check_candle(&gguf, Bits::B8);
 }
 
-/// 8-bit rows with `MatMulInteger` (what `--bits auto` picks on CPUs with AVX-512 VNNI or AMX)
+/// 8-bit rows with `MatMulIntegerToFloat` (what `--bits auto` picks on CPUs with AVX-512 VNNI or AMX)
 /// quantize activations per row as well as weights per row, so they are held to the 8-bit
 /// criteria on the first step and to the 4-bit ones over the greedy steps.
 #[test]

@@ -17,7 +17,7 @@ pub struct Args {
     /// The folder to write (model.onnx, model.onnx_data, configs, tokenizer).
     pub out_dir: PathBuf,
     /// Weight precision: 4 or 8 (MatMulNBits blocks of 32), i8 (8-bit rows multiplied by
-    /// MatMulInteger, activations quantized per row when the model runs), 16 or 32 (floats), or
+    /// MatMulIntegerToFloat, activations quantized per row when the model runs), 16 or 32 (floats), or
     /// auto (whichever is fastest on this CPU; the choice and why go into
     /// OUT_DIR/isg-weights.txt).
     #[arg(long, value_name = "BITS", default_value = "auto")]

@@ -52,7 +52,7 @@ pub struct Decoder<'a> {
     g: &'a mut GraphBuilder,
     /// Block sums already computed per input name (for Q4_1 corrections).
     blocksums: HashMap<String, String>,
-    /// Inputs already quantized row by row for `MatMulInteger`: (8-bit values, row scales).
+    /// Inputs already quantized row by row for `MatMulIntegerToFloat`: (8-bit values, row scales).
     row_quantized: HashMap<String, (String, String)>,
     /// Whether the zero point of row-quantized inputs has been written.
     row_zero_written: bool,
@@ -295,7 +295,7 @@ impl<'a> Decoder<'a> {
         {
             return self.gather_blocks(q, "lm_head");
         }
-        // 8-bit rows are a matrix layout for `MatMulInteger`; a table to gather from is kept as
+        // 8-bit rows are a matrix layout for `MatMulIntegerToFloat`; a table to gather from is kept as
         // 8-bit blocks instead (a quarter of the float table's bytes).
         let format = match self.head_format("token_embd.weight")? {
             WeightFormat::Int8Rows => WeightFormat::Int8,
@@ -628,12 +628,17 @@ impl<'a> Decoder<'a> {
                     .g
                     .init_f32(&format!("{name}.scales"), &[n], &r.scales)
                     .map_err(io)?;
-                let (xq, xs) = self.quantize_rows(x)?;
+                let (xq, xs) = self.quantize_rows(x, k)?;
                 let zero = self.row_zero_point()?;
-                let acc = self.g.op("MatMulInteger", &[&xq, &b, &zero], &[]);
-                let acc = self.cast(&acc, DataType::Float);
-                let by_row = self.g.op("Mul", &[&acc, &xs], &[]);
-                self.g.op("Mul", &[&by_row, &sc], &[])
+                // One kernel multiplies, scales by column (inside the GEMM) and by row.
+                let y = self.g.node(
+                    "MatMulIntegerToFloat",
+                    MS,
+                    &[&xq, &b, &xs, &sc, &zero],
+                    1,
+                    &[],
+                );
+                y.into_iter().next().expect("one output")
             }
             Linear::Float { values, .. } => {
                 let t = transpose(values, n as usize, k as usize);
@@ -661,10 +666,11 @@ impl<'a> Decoder<'a> {
         Ok(out)
     }
 
-    /// `x` quantized to 8 bits with one symmetric scale per row (its largest magnitude / 127),
+    /// `x` (rows of `width` values) quantized to 8 bits with one symmetric scale per row (its largest magnitude / 127),
     /// stored as `uint8` around the zero point 128: returns (values, scales `[.., 1]`). Each row
     /// is quantized on its own, so a sequence's result never depends on the others in its batch.
-    fn quantize_rows(&mut self, x: &str) -> Result<(String, String), ConvertError> {
+    /// `QuantizeLinear` with one block per row rounds, shifts and saturates in one pass.
+    fn quantize_rows(&mut self, x: &str, width: i64) -> Result<(String, String), ConvertError> {
         if let Some(q) = self.row_quantized.get(x) {
             return Ok(q.clone());
         }
@@ -681,20 +687,21 @@ impl<'a> Decoder<'a> {
             let n = self.g.fresh("c127");
             self.g.init_f32(&n, &[], &[127.0]).map_err(io)?
         };
-        let c128 = {
-            let n = self.g.fresh("c128");
-            self.g.init_f32(&n, &[], &[128.0]).map_err(io)?
-        };
         let abs = self.g.op("Abs", &[x], &[]);
         let max = self
             .g
             .op("ReduceMax", &[&abs, &axes], &[("keepdims", Attr::Int(1))]);
         let max = self.g.op("Max", &[&max, &tiny], &[]);
         let scale = self.g.op("Div", &[&max, &c127], &[]);
-        let scaled = self.g.op("Div", &[x, &scale], &[]);
-        let rounded = self.g.op("Round", &[&scaled], &[]);
-        let shifted = self.g.op("Add", &[&rounded, &c128], &[]);
-        let q = self.cast(&shifted, DataType::Uint8);
+        // Blocked quantization wants a zero point shaped like the scales.
+        let zero = self.row_zero_point()?;
+        let shape = self.g.op("Shape", &[&scale], &[]);
+        let zeros = self.g.op("Expand", &[&zero, &shape], &[]);
+        let q = self.g.op(
+            "QuantizeLinear",
+            &[x, &scale, &zeros],
+            &[("axis", Attr::Int(-1)), ("block_size", Attr::Int(width))],
+        );
         self.row_quantized
             .insert(x.to_string(), (q.clone(), scale.clone()));
         Ok((q, scale))

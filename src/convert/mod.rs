@@ -33,7 +33,7 @@ use weights::WeightFormat;
 /// The version of what a conversion writes (graph layout, weight encodings). Set-up model folders
 /// record it, and one written by another version is converted again; raise it whenever the
 /// converter's output changes.
-pub const CONVERSION_VERSION: u32 = 2;
+pub const CONVERSION_VERSION: u32 = 3;
 
 /// Weight precision of the converted projections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum Bits {
     B4,
     /// `MatMulNBits` 8-bit.
     B8,
-    /// 8-bit rows with one scale each, multiplied by `MatMulInteger` against activations
+    /// 8-bit rows with one scale each, multiplied by `MatMulIntegerToFloat` against activations
     /// quantized row by row when the model runs (`--bits i8`).
     I8,
     /// `f16` weights (cast to `f32` when the session loads).
@@ -74,12 +74,12 @@ impl Bits {
         }
     }
 
-    /// What the weights are, for people: `8-bit rows (MatMulInteger)`.
+    /// What the weights are, for people: `8-bit rows (MatMulIntegerToFloat)`.
     pub fn describe(self) -> &'static str {
         match self {
             Bits::B4 => "4-bit blocks (MatMulNBits)",
             Bits::B8 => "8-bit blocks (MatMulNBits)",
-            Bits::I8 => "8-bit rows (MatMulInteger)",
+            Bits::I8 => "8-bit rows (MatMulIntegerToFloat)",
             Bits::B16 => "f16",
             Bits::B32 => "f32",
         }

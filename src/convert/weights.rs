@@ -27,7 +27,7 @@ pub const BLOCK: usize = 32;
 pub enum Linear {
     /// `MatMulNBits` blocks.
     NBits(NBits),
-    /// Signed 8-bit values with one scale per row, multiplied by `MatMulInteger` against
+    /// Signed 8-bit values with one scale per row, multiplied by `MatMulIntegerToFloat` against
     /// activations quantized row by row when the graph runs.
     Rows(Int8Rows),
     /// Floats, `[N, K]` row-major; written as `f32` or `f16`.
@@ -130,7 +130,7 @@ pub enum WeightFormat {
     Int4,
     /// `MatMulNBits` with 8-bit blocks.
     Int8,
-    /// 8-bit rows for `MatMulInteger` ([`Int8Rows`]).
+    /// 8-bit rows for `MatMulIntegerToFloat` ([`Int8Rows`]).
     Int8Rows,
     /// Floats (`f32`, optionally written as `f16`).
     Float,

@@ -1,4 +1,4 @@
-//! Which weights (4-bit `MatMulNBits` blocks, or 8-bit rows multiplied by `MatMulInteger`) are
+//! Which weights (4-bit `MatMulNBits` blocks, or 8-bit rows multiplied by `MatMulIntegerToFloat`) are
 //! fastest on this CPU, decided from its features, and the record of that choice kept in a model
 //! folder (`isg-weights.txt`).
 //!
@@ -8,7 +8,7 @@
 //! 8-bit blocks gave 20.6 requests/min against 19.4 for 4-bit, and 8-bit rows ran 1.5 to 2.4
 //! times as many requests per minute as 8-bit blocks, interleaved on the same (busy) machine;
 //! a single linear layer (896 → 4,864, 20 and 512 rows, one thread) ran 2.1 to 2.7 times as fast
-//! through `MatMulInteger` as through 8-bit `MatMulNBits`. On a 2-core AMD EPYC with AVX2 and no
+//! through `MatMulIntegerToFloat` as through 8-bit `MatMulNBits`. On a 2-core AMD EPYC with AVX2 and no
 //! AVX-512, 4-bit blocks gave 19.4 against 12.9 for 8-bit blocks (1.5× faster); 8-bit rows have
 //! not been measured on such a CPU, so it keeps 4-bit blocks.
 
@@ -97,17 +97,17 @@ pub struct WidthChoice {
     pub reason: String,
 }
 
-/// The rule: AMX or AVX-512 VNNI → 8-bit rows with `MatMulInteger`, else 4-bit blocks.
+/// The rule: AMX or AVX-512 VNNI → 8-bit rows with `MatMulIntegerToFloat`, else 4-bit blocks.
 pub fn choose_bits(cpu: &CpuFeatures) -> WidthChoice {
     let (bits, reason) = if cpu.amx_int8 {
         (
             Bits::I8,
-            "the CPU has AMX: 8-bit rows go through MatMulInteger's int8 kernels",
+            "the CPU has AMX: 8-bit rows go through MatMulIntegerToFloat's int8 kernels",
         )
     } else if cpu.avx512_vnni {
         (
             Bits::I8,
-            "the CPU has AVX-512 VNNI: 8-bit rows with MatMulInteger measured faster than 8-bit and 4-bit blocks",
+            "the CPU has AVX-512 VNNI: 8-bit rows with MatMulIntegerToFloat measured faster than 8-bit and 4-bit blocks",
         )
     } else if cpu.avx2 {
         (

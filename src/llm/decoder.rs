@@ -134,6 +134,11 @@ impl Decoder {
                 .with_prepacked_weights(shared)
                 .map_err(|e| load_err(&e))?;
         }
+        // A diagnostic for speed work: ONNX Runtime writes each node's time to
+        // `<prefix>_<date>.json` when the session ends. Inert unless the variable is set.
+        if let Some(prefix) = std::env::var_os("ISG_ORT_PROFILE") {
+            builder = builder.with_profiling(prefix).map_err(|e| load_err(&e))?;
+        }
         builder = super::device::apply(builder, settings.device)?;
         let session = builder.commit_from_file(model).map_err(|e| load_err(&e))?;
         let mut dec = Decoder::from_session(session, model)?;
