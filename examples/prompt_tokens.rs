@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
     let chunks = chunk_files(&files, DEFAULT_MAX_LINES);
     let places = places(&chunks);
     println!(
-        "{} files, {} chunks of {tree}\n| design | shared head | per chunk (mean) | per chunk (total) |\n| --- | --- | --- | --- |",
+        "{} files, {} chunks of {tree}\n| design | shared head | per chunk (mean) | per chunk (total) | p50 / p90 / p99 / max | tokens over 256 / 384 / 512 |\n| --- | --- | --- | --- | --- | --- |",
         files.len(),
         chunks.len()
     );
@@ -42,16 +42,45 @@ fn main() -> anyhow::Result<()> {
         let template = PromptTemplate::from_rendered(&rendered, d)?;
         let head = tok.encode_prompt_text(&template.head)?.len();
         let encode = |s: &str| tok.encode(s, false).map_err(|e| e.to_string());
-        let mut total = 0usize;
+        let mut sizes = Vec::with_capacity(chunks.len());
         for (c, p) in chunks.iter().zip(&places) {
-            total += fit(c, *p, DEFAULT_VIEW, &template, 30_000, &encode)?
-                .ids
-                .len();
+            sizes.push(
+                fit(c, *p, DEFAULT_VIEW, &template, 30_000, &encode)?
+                    .ids
+                    .len(),
+            );
         }
+        let total: usize = sizes.iter().sum();
+        if std::env::var_os("PROMPT_TOKENS_TOP").is_some() {
+            let mut top: Vec<(usize, String)> = sizes
+                .iter()
+                .zip(&chunks)
+                .map(|(n, c)| (*n, format!("{}:{}-{}", c.path, c.start_line, c.end_line)))
+                .collect();
+            top.sort_unstable_by(|a, b| b.cmp(a));
+            for (n, at) in top.iter().take(12) {
+                eprintln!("{n:6} {at}");
+            }
+        }
+        sizes.sort_unstable();
+        let at = |q: f64| {
+            sizes
+                .get(((sizes.len() as f64 - 1.0) * q) as usize)
+                .copied()
+                .unwrap_or(0)
+        };
+        let over = |cap: usize| sizes.iter().map(|&n| n.saturating_sub(cap)).sum::<usize>();
         println!(
-            "| {} | {head} | {:.0} | {total} |",
+            "| {} | {head} | {:.0} | {total} | {} / {} / {} / {} | {} / {} / {} |",
             d.name,
-            total as f64 / chunks.len().max(1) as f64
+            total as f64 / chunks.len().max(1) as f64,
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            at(1.0),
+            over(256),
+            over(384),
+            over(512),
         );
     }
     Ok(())

@@ -45,7 +45,8 @@ pub struct RunArgs {
     /// interface or names (smaller views follow when a prompt does not fit).
     #[arg(long, value_name = "VIEW")]
     pub view: Option<View>,
-    /// Longest prompt in tokens (default: the model's context minus --max-new-tokens).
+    /// Longest prompt in tokens (default: the shared instructions and examples plus 512 tokens
+    /// of the chunk, within the model's context minus --max-new-tokens).
     #[arg(long, value_name = "N")]
     pub max_prompt_tokens: Option<usize>,
     /// Cap on generated tokens per summary.

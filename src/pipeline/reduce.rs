@@ -21,6 +21,20 @@ pub struct Fitted {
     pub reduction: Reduction,
     /// Lines cut when `reduction` is [`Reduction::Elided`].
     pub elided_lines: Option<usize>,
+    /// Lines of the view before the cut, when `reduction` is [`Reduction::Elided`].
+    pub total_lines: Option<usize>,
+}
+
+impl Fitted {
+    /// The share of the view's lines a cut kept; `None` when nothing was cut.
+    pub fn kept_share(&self) -> Option<f64> {
+        let (cut, total) = (self.elided_lines?, self.total_lines?);
+        Some(if total == 0 {
+            1.0
+        } else {
+            (total - cut) as f64 / total as f64
+        })
+    }
 }
 
 /// Why a chunk's prompt cannot be made to fit.
@@ -48,6 +62,11 @@ pub fn elision_marker(lines: usize) -> String {
 
 /// Fits `chunk` (at `place` in its file) into `budget` tokens (the per-chunk part only; the
 /// shared head is not counted here), starting from `requested`.
+///
+/// Before the names view replaces an interface that is too long, the interface cut to its
+/// first lines is tried: when it keeps at least [`MIN_KEPT_SHARE`] of the lines it is sent,
+/// since the start of a file (its documentation, its first types) says more than a list of
+/// names.
 pub fn fit(
     chunk: &Chunk,
     place: Place,
@@ -59,6 +78,14 @@ pub fn fit(
     let tokens =
         |text: &str| encode(&template.suffix(chunk, place, text)).map_err(FitError::Tokenize);
     for (step, v) in requested.ladder_from().into_iter().enumerate() {
+        if v == View::Names && requested != View::Names {
+            let cut = cut_to_fit(chunk, View::Interface, budget, &tokens)?;
+            if let Some(kept) = cut.kept_share()
+                && kept >= MIN_KEPT_SHARE
+            {
+                return Ok(cut);
+            }
+        }
         let ids = tokens(&view(chunk, v))?;
         if ids.len() <= budget {
             let reduction = if step == 0 {
@@ -71,6 +98,7 @@ pub fn fit(
                 view: v,
                 reduction,
                 elided_lines: None,
+                total_lines: None,
             });
         }
     }
@@ -79,7 +107,21 @@ pub fn fit(
     } else {
         View::Interface
     };
-    let text = view(chunk, cut_view);
+    cut_to_fit(chunk, cut_view, budget, &tokens)
+}
+
+/// The least share of the interface's lines a cut interface must keep to be sent instead of
+/// the names view.
+pub const MIN_KEPT_SHARE: f64 = 0.5;
+
+/// `v` cut to its first lines, with an elision marker, keeping as many lines as fit.
+fn cut_to_fit(
+    chunk: &Chunk,
+    v: View,
+    budget: usize,
+    tokens: &dyn Fn(&str) -> Result<Vec<u32>, FitError>,
+) -> Result<Fitted, FitError> {
+    let text = view(chunk, v);
     let lines: Vec<&str> = text.lines().collect();
     let with = |keep: usize| {
         let mut t = lines[..keep].join("\n");
@@ -110,9 +152,10 @@ pub fn fit(
     }
     Ok(Fitted {
         ids: best,
-        view: cut_view,
+        view: v,
         reduction: Reduction::Elided,
         elided_lines: Some(lines.len() - lo),
+        total_lines: Some(lines.len()),
     })
 }
 
@@ -162,7 +205,13 @@ mod tests {
         assert_eq!((f.view, f.reduction), (code, Reduction::None));
         let f = fit(&c, Place::WHOLE, code, &t, full - 1, &words).unwrap();
         assert_eq!((f.view, f.reduction), (View::Interface, Reduction::View));
+        // Just short of the interface: its cut keeps nearly every line, so it beats the names.
         let f = fit(&c, Place::WHOLE, code, &t, iface - 1, &words).unwrap();
+        assert_eq!((f.view, f.reduction), (View::Interface, Reduction::Elided));
+        assert!(f.kept_share().unwrap() > 0.9, "{:?}", f.kept_share());
+        // Room for the names only: a cut would keep under half the interface, so names go.
+        assert!(iface > 3 * names, "{iface} {names}");
+        let f = fit(&c, Place::WHOLE, code, &t, names, &words).unwrap();
         assert_eq!((f.view, f.reduction), (View::Names, Reduction::View));
 
         let f = fit(&c, Place::WHOLE, code, &t, names - 1, &words).unwrap();

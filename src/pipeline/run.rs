@@ -31,7 +31,7 @@ use super::report::{RunReport, Times, Totals, peak_rss_bytes};
 use super::rollup::{
     DEFAULT_ROLLUP_PROMPT_TOKENS, Levels, Rollup, RollupSettings, roll_up, root_name,
 };
-use super::settings::SummarizeSettings;
+use super::settings::{DEFAULT_CHUNK_PROMPT_TOKENS, SummarizeSettings};
 use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
 use super::stop::answer_settled;
@@ -351,14 +351,6 @@ impl<'a> Plan<'a> {
     ) -> Result<Plan<'a>, PipelineError> {
         let context = backend.context();
         let room = context.saturating_sub(settings.max_new_tokens);
-        let max_prompt_tokens = settings.max_prompt_tokens.unwrap_or(room);
-        if max_prompt_tokens > room {
-            return Err(PipelineError::Settings(format!(
-                "--max-prompt-tokens {max_prompt_tokens} plus --max-new-tokens {} exceeds the model's \
-                 context of {context} tokens; lower one of them",
-                settings.max_new_tokens
-            )));
-        }
         let design = design(&settings.design).ok_or_else(|| {
             PipelineError::Settings(UnknownDesign(settings.design.clone()).to_string())
         })?;
@@ -370,6 +362,17 @@ impl<'a> Plan<'a> {
         let head = backend
             .encode_start(&template.head)
             .map_err(PipelineError::Prompt)?;
+        // Unless told otherwise, a chunk gets at most DEFAULT_CHUNK_PROMPT_TOKENS of its own.
+        let max_prompt_tokens = settings
+            .max_prompt_tokens
+            .unwrap_or_else(|| room.min(head.len() + DEFAULT_CHUNK_PROMPT_TOKENS));
+        if max_prompt_tokens > room {
+            return Err(PipelineError::Settings(format!(
+                "--max-prompt-tokens {max_prompt_tokens} plus --max-new-tokens {} exceeds the model's \
+                 context of {context} tokens; lower one of them",
+                settings.max_new_tokens
+            )));
+        }
         if head.len() >= max_prompt_tokens {
             return Err(PipelineError::Settings(format!(
                 "the fixed part of the prompt takes {} tokens, more than --max-prompt-tokens {max_prompt_tokens}",

@@ -42,6 +42,11 @@ pub enum ProgressMode {
     Quiet,
 }
 
+/// Tokens a chunk's own part of the prompt gets when `--max-prompt-tokens` is not given (the
+/// shared head comes on top). On tokio 1.54.1 one chunk in ten is longer; cutting those to
+/// their first 512 tokens removes 12% of all prompt tokens.
+pub const DEFAULT_CHUNK_PROMPT_TOKENS: usize = 512;
+
 /// Settings of one `summarize` run.
 #[derive(Debug, Clone, Serialize)]
 pub struct SummarizeSettings {
@@ -53,7 +58,8 @@ pub struct SummarizeSettings {
     pub max_lines: usize,
     /// The view the model reads first; smaller views follow when a prompt does not fit.
     pub view: View,
-    /// Longest prompt in tokens; `None` means the engine's context minus `max_new_tokens`.
+    /// Longest prompt in tokens; `None` means the shared head plus
+    /// [`DEFAULT_CHUNK_PROMPT_TOKENS`], within the engine's context minus `max_new_tokens`.
     pub max_prompt_tokens: Option<usize>,
     /// Cap on generated tokens per chunk.
     pub max_new_tokens: usize,
