@@ -12,7 +12,6 @@
 # The CPU model and its vector extensions are printed first: figures from different machines
 # do not compare.
 set -euo pipefail
-set -f # configurations are split on spaces; their globs go to isg as they are
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 tokio="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/tokio-1.54.1 2>/dev/null | head -n1 || true)"
@@ -27,6 +26,7 @@ if [[ -z "$tokio" ]]; then
 fi
 
 cargo build --release -q --manifest-path "$here/Cargo.toml"
+set -f # configurations are split on spaces; their globs go to isg as they are
 
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
 ext="$(grep -o -w -E 'avx512_vnni|amx_tile|avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"

@@ -32,9 +32,13 @@ pub fn clean(raw: &str) -> String {
 }
 
 /// Openings that introduce the file instead of describing it; [`phrase`] drops them.
-const LEADS: [&str; 8] = [
+const LEADS: [&str; 12] = [
     "this file",
     "this module",
+    "this directory",
+    "the directory",
+    "this folder",
+    "this package",
     "the file",
     "the module",
     "this code",
@@ -216,6 +220,10 @@ mod tests {
         );
         assert_eq!(phrase("This file"), "This file");
         assert_eq!(phrase("This chunk defines the waker list."), "waker list.");
+        assert_eq!(
+            phrase("This directory is for the runtime's task scheduling."),
+            "runtime's task scheduling."
+        );
     }
 
     #[test]

@@ -132,10 +132,29 @@ const BOILERPLATE: [&str; 13] = [
     "lines of code",
 ];
 
-/// Whether `s` contains one of the phrases that fit any file.
+/// Whether `s` contains one of the phrases that fit any file, or restates where the chunk lies
+/// ("part 2 of 4", "lines 300-599"), which the prompt told the model.
 pub fn is_boilerplate(s: &str) -> bool {
     let lower = format!("{} ", s.to_lowercase());
-    BOILERPLATE.iter().any(|b| lower.contains(b))
+    BOILERPLATE.iter().any(|b| lower.contains(b)) || restates_place(&lower)
+}
+
+/// "part K of N" or "lines A-B" with numbers.
+fn restates_place(lower: &str) -> bool {
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let number = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_digit());
+    let range = |w: &str| {
+        w.split_once(['-', '–'])
+            .is_some_and(|(a, b)| number(a) && number(b.trim_end_matches('.')))
+    };
+    words.windows(4).any(|w| {
+        w[0] == "part" && number(w[1]) && w[2] == "of" && number(w[3].trim_end_matches('.'))
+    }) || words
+        .windows(2)
+        .any(|w| (w[0] == "lines" || w[0] == "line") && range(w[1]))
 }
 
 /// Proper names written in CamelCase that are not code identifiers.
@@ -405,6 +424,25 @@ mod tests {
             accept_for("Async I/O with a semaphore of permits.", &g).as_deref(),
             Ok("Async I/O with a semaphore of permits.")
         );
+    }
+
+    #[test]
+    fn rejects_answers_that_restate_the_place() {
+        let g = grounds();
+        for a in [
+            "Part 2 of 4 of the semaphore implementation.",
+            "The semaphore, lines 300-599.",
+            "Semaphore permits (part 3 of 3).",
+        ] {
+            assert_eq!(accept_for(a, &g), Err(Reject::Boilerplate), "{a}");
+        }
+        for a in [
+            "Splits a buffer into two parts of equal size.",
+            "Reads lines from a socket.",
+            "Waits 2 of the permits.",
+        ] {
+            assert!(accept_for(a, &g).is_ok(), "{a}");
+        }
     }
 
     #[test]
