@@ -1,8 +1,12 @@
 //! Hostile inputs through the real `isg` binary (stand-in model, `ISG_TEST_BACKEND=echo`), at
 //! sizes that fit CI: a single-line minified JavaScript file, 5,000 levels of nested braces in
 //! four languages, a 200,000-line file, a folder of 5,000 small files, NUL bytes, CRLF and
-//! Latin-1 files, symlink loops, a FIFO and a device file. None may crash or hang; each file
-//! is summarized within the limits, or skipped (or recorded failed) with its reason.
+//! Latin-1 files, symlink loops, a FIFO and a device file, and files that vanish or change
+//! type between the listing and the read (the run stopped there with `ISG_TEST_STOP_AT`). None
+//! may crash or hang; each file is summarized within the limits, or skipped (or recorded
+//! failed) with its reason. Chunking a file of many items into many chunks, and the interface
+//! view of a long minified line, are checked at sizes where a cost per chunk that grows with
+//! the whole file would take minutes.
 //! `scripts/hostile-inputs.sh` runs the full sizes (10 MB, 1,000,000 lines, 100,000 files)
 //! and prints time and peak memory.
 
@@ -214,6 +218,11 @@ fn odd_bytes_loops_and_special_files_are_skipped_with_their_reason() {
         Some("special_file")
     );
     assert!(skipped.values().any(|r| r == "symlink_loop"), "{skipped:?}");
+    // A symlink to itself never resolves: a loop, not a broken link.
+    assert_eq!(
+        skipped.get("self.rs").map(String::as_str),
+        Some("symlink_loop")
+    );
     let records = read_records(&out.join("summaries.jsonl")).unwrap();
     let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
     assert!(
@@ -407,6 +416,49 @@ fn the_interface_of_a_4mb_minified_line_is_built_without_copying_the_line_per_it
     assert!(fallback.contains("f0"), "{fallback}");
     eprintln!(
         "4 MB minified line, {i} functions: {:.2}s",
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}
+
+/// A file of 150,000 one-line functions in 500 chunks: its file line lists every name once, in
+/// source order, and collecting them costs one look-up per name (comparing each with all the
+/// names before it is 11 billion comparisons, minutes; the limit below only catches that).
+#[test]
+fn the_file_line_of_a_file_of_150000_names_collects_them_in_linear_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(&root).unwrap();
+    let n = 150_000;
+    let text: String = (0..n)
+        .map(|i| format!("def f{i}(): return {i}\n"))
+        .collect();
+    std::fs::write(root.join("names.py"), text).unwrap();
+    let out = tmp.path().join("out");
+    let t = Instant::now();
+    let got = isg(&root, &out, &["--max-file-bytes", "8000000"]);
+    let took = t.elapsed();
+    assert_ok(&got);
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    let chunks = records
+        .iter()
+        .filter(|r| r.kind == isg::pipeline::record::Kind::Chunk)
+        .count();
+    assert_eq!(chunks, n / 300);
+    let file = records
+        .iter()
+        .find(|r| r.kind == isg::pipeline::record::Kind::File && r.path == "names.py")
+        .expect("a file record for names.py");
+    assert_eq!(file.symbols.len(), n);
+    assert!(
+        file.symbols
+            .iter()
+            .enumerate()
+            .all(|(i, s)| *s == format!("def f{i}")),
+        "names out of order"
+    );
+    eprintln!(
+        "150,000 names in {chunks} chunks: {:.2}s",
         took.as_secs_f64()
     );
     assert!(took < Duration::from_secs(60), "{took:?}");
