@@ -349,27 +349,24 @@ fn the_walk_skips_a_file_deleted_after_it_was_listed() {
     assert_eq!(w.skipped[0].reason, SkipReason::Vanished);
 }
 
-/// Chunking costs what each chunk's own items cost: a file of 60,000 one-line functions cut
-/// into 30,000 chunks of two lines (a scan of every item of the file for every chunk is 1.8
-/// billion visits, minutes; the limit below only catches that).
+/// Chunking costs what each chunk's own items cost: a file of 150,000 one-line functions cut
+/// into 150,000 chunks of one line (three scans of every item of the file for every chunk are
+/// 67 billion visits, minutes; the limit below only catches that).
 #[test]
-fn a_file_of_60000_items_in_30000_chunks_is_chunked_in_linear_time() {
-    let n = 60_000;
+fn a_file_of_150000_items_in_150000_chunks_is_chunked_in_linear_time() {
+    let n = 150_000;
     let text: String = (0..n)
         .map(|i| format!("def f{i}(): return {i}\n"))
         .collect();
     let file = SourceFile::from_text("many.py", Language::Python, text);
     let t = Instant::now();
-    let chunks = chunk_file(&file, 2);
+    let chunks = chunk_file(&file, 1);
     let took = t.elapsed();
-    assert_eq!(chunks.len(), n / 2);
+    assert_eq!(chunks.len(), n);
     for (k, c) in chunks.iter().enumerate() {
-        assert_eq!((c.start_line, c.end_line), (2 * k + 1, 2 * k + 2));
-        assert_eq!(
-            c.symbols,
-            [format!("def f{}", 2 * k), format!("def f{}", 2 * k + 1)]
-        );
-        assert_eq!(c.interface.lines().count(), 2, "{}", c.interface);
+        assert_eq!((c.start_line, c.end_line), (k + 1, k + 1));
+        assert_eq!(c.symbols, [format!("def f{k}")]);
+        assert_eq!(c.interface.lines().count(), 1, "{}", c.interface);
     }
     eprintln!(
         "{n} items in {} chunks: {:.2}s",
@@ -379,8 +376,8 @@ fn a_file_of_60000_items_in_30000_chunks_is_chunked_in_linear_time() {
     assert!(took < Duration::from_secs(60), "{took:?}");
 }
 
-/// A 4 MB minified line of 30,000 functions: the interface view shows each function's
-/// signature on a short line, without copying the whole line once per item (which is 120 GB
+/// A 4 MB minified line of 50,000 functions: the interface view shows each function's
+/// signature on a short line, without copying the whole line once per item (which is 400 GB
 /// of copying, minutes; the limit below only catches that).
 #[test]
 fn the_interface_of_a_4mb_minified_line_is_built_without_copying_the_line_per_item() {
@@ -421,22 +418,22 @@ fn the_interface_of_a_4mb_minified_line_is_built_without_copying_the_line_per_it
     assert!(took < Duration::from_secs(60), "{took:?}");
 }
 
-/// A file of 150,000 one-line functions in 500 chunks: its file line lists every name once, in
+/// A file of 250,000 one-line functions in 834 chunks: its file line lists every name once, in
 /// source order, and collecting them costs one look-up per name (comparing each with all the
-/// names before it is 11 billion comparisons, minutes; the limit below only catches that).
+/// names before it is 31 billion comparisons, minutes; the limit below only catches that).
 #[test]
-fn the_file_line_of_a_file_of_150000_names_collects_them_in_linear_time() {
+fn the_file_line_of_a_file_of_250000_names_collects_them_in_linear_time() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("tree");
     std::fs::create_dir_all(&root).unwrap();
-    let n = 150_000;
+    let n: usize = 250_000;
     let text: String = (0..n)
         .map(|i| format!("def f{i}(): return {i}\n"))
         .collect();
     std::fs::write(root.join("names.py"), text).unwrap();
     let out = tmp.path().join("out");
     let t = Instant::now();
-    let got = isg(&root, &out, &["--max-file-bytes", "8000000"]);
+    let got = isg(&root, &out, &["--max-file-bytes", "16000000"]);
     let took = t.elapsed();
     assert_ok(&got);
     let records = read_records(&out.join("summaries.jsonl")).unwrap();
@@ -444,7 +441,7 @@ fn the_file_line_of_a_file_of_150000_names_collects_them_in_linear_time() {
         .iter()
         .filter(|r| r.kind == isg::pipeline::record::Kind::Chunk)
         .count();
-    assert_eq!(chunks, n / 300);
+    assert_eq!(chunks, n.div_ceil(300));
     let file = records
         .iter()
         .find(|r| r.kind == isg::pipeline::record::Kind::File && r.path == "names.py")
@@ -458,7 +455,7 @@ fn the_file_line_of_a_file_of_150000_names_collects_them_in_linear_time() {
         "names out of order"
     );
     eprintln!(
-        "150,000 names in {chunks} chunks: {:.2}s",
+        "250,000 names in {chunks} chunks: {:.2}s",
         took.as_secs_f64()
     );
     assert!(took < Duration::from_secs(60), "{took:?}");
