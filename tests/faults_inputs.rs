@@ -1,17 +1,22 @@
 //! Hostile inputs through the real `isg` binary (stand-in model, `ISG_TEST_BACKEND=echo`), at
 //! sizes that fit CI: a single-line minified JavaScript file, 5,000 levels of nested braces in
 //! four languages, a 200,000-line file, a folder of 5,000 small files, NUL bytes, CRLF and
-//! Latin-1 files, symlink loops, a FIFO and a device file. None may crash or hang; each file
-//! is summarized within the limits, or skipped (or recorded failed) with its reason.
+//! Latin-1 files, symlink loops, a FIFO and a device file, and files that vanish or change
+//! type between the listing and the read (the run stopped there with `ISG_TEST_STOP_AT`). None
+//! may crash or hang; each file is summarized within the limits, or skipped (or recorded
+//! failed) with its reason. Chunking a file of many items into many chunks, and the interface
+//! view of a long minified line, are checked at sizes where a cost per chunk that grows with
+//! the whole file would take minutes.
 //! `scripts/hostile-inputs.sh` runs the full sizes (10 MB, 1,000,000 lines, 100,000 files)
 //! and prints time and peak memory.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use isg::pipeline::sink::read_records;
+use isg::source::{Language, SkipReason, SourceFile, WalkSettings, chunk_file, walk_between};
 
 fn isg(root: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_isg"));
@@ -213,6 +218,11 @@ fn odd_bytes_loops_and_special_files_are_skipped_with_their_reason() {
         Some("special_file")
     );
     assert!(skipped.values().any(|r| r == "symlink_loop"), "{skipped:?}");
+    // A symlink to itself never resolves: a loop, not a broken link.
+    assert_eq!(
+        skipped.get("self.rs").map(String::as_str),
+        Some("symlink_loop")
+    );
     let records = read_records(&out.join("summaries.jsonl")).unwrap();
     let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
     assert!(
@@ -221,4 +231,232 @@ fn odd_bytes_loops_and_special_files_are_skipped_with_their_reason() {
     );
     let crlf = records.iter().find(|r| r.path == "crlf.rs").unwrap();
     assert_eq!((crlf.start_line, crlf.end_line), (1, 3));
+}
+
+/// Files that vanish or change between the listing and the read. The run stops itself once the
+/// tree is listed (`ISG_TEST_STOP_AT=listed`), the test changes the tree, and the run goes on:
+/// it finishes, reads what is still a readable file and skips the rest with their reason.
+#[test]
+fn files_that_vanish_or_change_between_the_walk_and_the_read_are_skipped_with_their_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(&root).unwrap();
+    for name in [
+        "keep.rs",
+        "gone.rs",
+        "to_dir.rs",
+        "to_fifo.rs",
+        "dangling.rs",
+        "grown.rs",
+    ] {
+        std::fs::write(
+            root.join(name),
+            format!("fn {}() {{}}\n", &name[..name.len() - 3]),
+        )
+        .unwrap();
+    }
+    let out = tmp.path().join("out");
+    let child = Command::new(env!("CARGO_BIN_EXE_isg"))
+        .arg("summarize")
+        .arg(&root)
+        .arg("--out")
+        .arg(&out)
+        .args(["--quiet", "--max-file-bytes", "1000"])
+        .env("ISG_TEST_BACKEND", "echo")
+        .env("ISG_TEST_STOP_AT", "listed")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: waitpid on our own child with a valid status pointer.
+    let waited = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
+    assert_eq!(waited, pid);
+    assert!(
+        libc::WIFSTOPPED(status),
+        "the run did not stop at the `listed` point (status {status:#x})"
+    );
+
+    std::fs::remove_file(root.join("gone.rs")).unwrap();
+    std::fs::remove_file(root.join("to_dir.rs")).unwrap();
+    std::fs::create_dir(root.join("to_dir.rs")).unwrap();
+    std::fs::remove_file(root.join("to_fifo.rs")).unwrap();
+    let fifo = std::ffi::CString::new(root.join("to_fifo.rs").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    std::fs::remove_file(root.join("dangling.rs")).unwrap();
+    std::os::unix::fs::symlink("nowhere.rs", root.join("dangling.rs")).unwrap();
+    std::fs::write(root.join("grown.rs"), "// grown\n".repeat(200)).unwrap();
+
+    // SAFETY: kill(2) on our own stopped child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    let got = child.wait_with_output().unwrap();
+    assert_ok(&got);
+    let skipped = skips(&out);
+    let expect = [
+        ("gone.rs", "vanished"),
+        ("to_dir.rs", "special_file"),
+        ("to_fifo.rs", "special_file"),
+        ("dangling.rs", "broken_symlink"),
+        ("grown.rs", "too_large"),
+    ];
+    for (path, reason) in expect {
+        assert_eq!(
+            skipped.get(path).map(String::as_str),
+            Some(reason),
+            "{path}: {skipped:?}"
+        );
+    }
+    let run = run_json(&out);
+    let kinds: BTreeMap<String, String> = run["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| {
+            Some((
+                s["path"].as_str()?.to_string(),
+                s["kind"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert_eq!(
+        kinds.get("to_dir.rs").map(String::as_str),
+        Some("directory")
+    );
+    assert_eq!(kinds.get("to_fifo.rs").map(String::as_str), Some("fifo"));
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
+    assert!(paths.contains(&"keep.rs"), "{paths:?}");
+    assert!(expect.iter().all(|(p, _)| !paths.contains(p)), "{paths:?}");
+}
+
+/// The same seam in the library: a file deleted between the listing and the read is a skip
+/// with the reason `vanished`, the others are read.
+#[test]
+fn the_walk_skips_a_file_deleted_after_it_was_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a.rs"), "fn a() {}\n").unwrap();
+    std::fs::write(tmp.path().join("b.rs"), "fn b() {}\n").unwrap();
+    let w = walk_between(&WalkSettings::new(tmp.path()), || {
+        std::fs::remove_file(tmp.path().join("b.rs")).unwrap();
+    })
+    .unwrap();
+    let files: Vec<&str> = w.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(files, ["a.rs"]);
+    assert_eq!(w.skipped.len(), 1, "{:?}", w.skipped);
+    assert_eq!(w.skipped[0].path, "b.rs");
+    assert_eq!(w.skipped[0].reason, SkipReason::Vanished);
+}
+
+/// Chunking costs what each chunk's own items cost: a file of 150,000 one-line functions cut
+/// into 150,000 chunks of one line (three scans of every item of the file for every chunk are
+/// 67 billion visits, minutes; the limit below only catches that).
+#[test]
+fn a_file_of_150000_items_in_150000_chunks_is_chunked_in_linear_time() {
+    let n = 150_000;
+    let text: String = (0..n)
+        .map(|i| format!("def f{i}(): return {i}\n"))
+        .collect();
+    let file = SourceFile::from_text("many.py", Language::Python, text);
+    let t = Instant::now();
+    let chunks = chunk_file(&file, 1);
+    let took = t.elapsed();
+    assert_eq!(chunks.len(), n);
+    for (k, c) in chunks.iter().enumerate() {
+        assert_eq!((c.start_line, c.end_line), (k + 1, k + 1));
+        assert_eq!(c.symbols, [format!("def f{k}")]);
+        assert_eq!(c.interface.lines().count(), 1, "{}", c.interface);
+    }
+    eprintln!(
+        "{n} items in {} chunks: {:.2}s",
+        chunks.len(),
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}
+
+/// A 4 MB minified line of 50,000 functions: the interface view shows each function's
+/// signature on a short line, without copying the whole line once per item (which is 400 GB
+/// of copying, minutes; the limit below only catches that).
+#[test]
+fn the_interface_of_a_4mb_minified_line_is_built_without_copying_the_line_per_item() {
+    let mut js = String::new();
+    let mut i = 0;
+    while js.len() < 4_000_000 {
+        js.push_str(&format!(
+            "function f{i}(a,b){{var c=a+b*{i};if(c>{i}){{return c-{i}}}return [a,b,c]}};"
+        ));
+        i += 1;
+    }
+    let file = SourceFile::from_text("bundle.min.js", Language::JavaScript, js);
+    let t = Instant::now();
+    let chunks = chunk_file(&file, 300);
+    let took = t.elapsed();
+    assert_eq!(chunks.len(), 1);
+    let c = &chunks[0];
+    assert_eq!(c.symbols.len(), i);
+    assert_eq!(c.symbols.last().unwrap(), &format!("function f{}", i - 1));
+    let lines: Vec<&str> = c.interface.lines().collect();
+    assert!(
+        lines.len() >= i,
+        "{} interface lines for {i} functions",
+        lines.len()
+    );
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 210),
+        "a line was not cut"
+    );
+    assert!(lines[0].starts_with("function f0(a,b)"), "{}", lines[0]);
+    // The fallback line names the functions without comparing every name with every other.
+    let fallback = isg::pipeline::compose::fallback_line(c);
+    assert!(fallback.contains("f0"), "{fallback}");
+    eprintln!(
+        "4 MB minified line, {i} functions: {:.2}s",
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}
+
+/// A file of 250,000 one-line functions in 834 chunks: its file line lists every name once, in
+/// source order, and collecting them costs one look-up per name (comparing each with all the
+/// names before it is 31 billion comparisons, minutes; the limit below only catches that).
+#[test]
+fn the_file_line_of_a_file_of_250000_names_collects_them_in_linear_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir_all(&root).unwrap();
+    let n: usize = 250_000;
+    let text: String = (0..n)
+        .map(|i| format!("def f{i}(): return {i}\n"))
+        .collect();
+    std::fs::write(root.join("names.py"), text).unwrap();
+    let out = tmp.path().join("out");
+    let t = Instant::now();
+    let got = isg(&root, &out, &["--max-file-bytes", "16000000"]);
+    let took = t.elapsed();
+    assert_ok(&got);
+    let records = read_records(&out.join("summaries.jsonl")).unwrap();
+    let chunks = records
+        .iter()
+        .filter(|r| r.kind == isg::pipeline::record::Kind::Chunk)
+        .count();
+    assert_eq!(chunks, n.div_ceil(300));
+    let file = records
+        .iter()
+        .find(|r| r.kind == isg::pipeline::record::Kind::File && r.path == "names.py")
+        .expect("a file record for names.py");
+    assert_eq!(file.symbols.len(), n);
+    assert!(
+        file.symbols
+            .iter()
+            .enumerate()
+            .all(|(i, s)| *s == format!("def f{i}")),
+        "names out of order"
+    );
+    eprintln!(
+        "250,000 names in {chunks} chunks: {:.2}s",
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(60), "{took:?}");
 }

@@ -185,8 +185,9 @@ fn items_line(chunk: &Chunk) -> String {
         }
     }
     let mut names: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for n in types.into_iter().chain(others) {
-        if !names.contains(&n) {
+        if seen.insert(n.clone()) {
             names.push(n);
         }
     }

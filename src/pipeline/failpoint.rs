@@ -5,16 +5,29 @@
 //! line written), `compact-written` / `compact-renamed` (a compaction's new file written, then
 //! renamed), `live-written` / `live-renamed` (likewise for `live.keys`), `finishing` (before
 //! the final outputs are rewritten).
+//!
+//! Stop points: with `ISG_TEST_STOP_AT=NAME`, the process stops itself (SIGSTOP) at the point
+//! called NAME and goes on when it is sent SIGCONT, so a test can change the world at exactly
+//! that moment. The point: `listed` (the source tree is listed, no file is read yet).
 
 use std::sync::OnceLock;
 
 /// The environment variable that arms a crash point.
 pub const KILL_AT_ENV: &str = "ISG_TEST_KILL_AT";
+/// The environment variable that arms a stop point.
+pub const STOP_AT_ENV: &str = "ISG_TEST_STOP_AT";
 
 fn armed_name() -> Option<&'static str> {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
     ARMED
         .get_or_init(|| std::env::var(KILL_AT_ENV).ok().filter(|s| !s.is_empty()))
+        .as_deref()
+}
+
+fn stop_name() -> Option<&'static str> {
+    static ARMED: OnceLock<Option<String>> = OnceLock::new();
+    ARMED
+        .get_or_init(|| std::env::var(STOP_AT_ENV).ok().filter(|s| !s.is_empty()))
         .as_deref()
 }
 
@@ -29,6 +42,17 @@ pub fn hit(name: &str) {
         // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
+/// Stops this process with SIGSTOP if the stop point `name` is armed; it goes on when it is
+/// sent SIGCONT.
+pub fn stop(name: &str) {
+    if stop_name() == Some(name) {
+        // SAFETY: raise(3) has no memory-safety preconditions.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
         }
     }
 }

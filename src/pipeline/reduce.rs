@@ -5,6 +5,11 @@
 //! even names do not fit, the interface view (or the names, if those were asked for) is cut to
 //! its first lines with an explicit `…elided N lines…` marker, keeping as many lines as fit.
 //! Nothing is cut silently: [`Fitted`] says which view was sent and how it was shortened.
+//!
+//! The cost follows the budget, not the chunk: a view much longer than the budget is judged
+//! from a prefix (a 10 MB minified line is never tokenized whole only to learn that it does
+//! not fit), and the number of lines kept is found by doubling from one line before bisecting,
+//! so no text much larger than the one sent is tokenized.
 
 use super::prompt::{Place, PromptTemplate};
 use super::record::Reduction;
@@ -55,6 +60,13 @@ pub enum FitError {
     },
 }
 
+/// A view longer than this many bytes per token of budget is first judged from a prefix that
+/// long (code runs at 3 to 4 bytes per token, so the prefix alone is far over the budget).
+const PROBE_BYTES_PER_TOKEN: usize = 16;
+/// Tokens a prefix cut at a line end may count beyond what the same lines count in the whole
+/// text (the pieces either side of the cut).
+const PROBE_SLACK: usize = 8;
+
 /// The marker that replaces cut lines.
 pub fn elision_marker(lines: usize) -> String {
     format!("…elided {lines} lines…")
@@ -86,7 +98,11 @@ pub fn fit(
                 return Ok(cut);
             }
         }
-        let ids = tokens(&view(chunk, v))?;
+        let text = view(chunk, v);
+        if surely_over(&text, budget, &tokens)? {
+            continue;
+        }
+        let ids = tokens(&text)?;
         if ids.len() <= budget {
             let reduction = if step == 0 {
                 Reduction::None
@@ -139,7 +155,23 @@ fn cut_to_fit(
             budget,
         });
     }
-    let (mut lo, mut hi, mut best) = (0usize, lines.len(), smallest);
+    // `lo` lines fit; double until a count does not (or every line fits), then bisect, so the
+    // largest text tokenized is about twice the one sent.
+    let (mut lo, mut best) = (0usize, smallest);
+    let mut step = 1;
+    let mut hi = loop {
+        let probe = (lo + step).min(lines.len());
+        if probe == lo {
+            break lo;
+        }
+        let ids = tokens(&with(probe))?;
+        if ids.len() > budget {
+            break probe - 1;
+        }
+        lo = probe;
+        best = ids;
+        step *= 2;
+    };
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
         let ids = tokens(&with(mid))?;
@@ -157,6 +189,26 @@ fn cut_to_fit(
         elided_lines: Some(lines.len() - lo),
         total_lines: Some(lines.len()),
     })
+}
+
+/// Whether `text` is surely over `budget` tokens, judged from its first
+/// `budget * PROBE_BYTES_PER_TOKEN` bytes (cut at a line end) when it is longer than that;
+/// `false` means only that the whole text has to be tokenized to know.
+fn surely_over(
+    text: &str,
+    budget: usize,
+    tokens: &dyn Fn(&str) -> Result<Vec<u32>, FitError>,
+) -> Result<bool, FitError> {
+    let probe = budget.saturating_mul(PROBE_BYTES_PER_TOKEN);
+    if text.len() <= probe {
+        return Ok(false);
+    }
+    let mut cut = probe;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = text[..cut].rfind('\n').map_or(cut, |i| i + 1);
+    Ok(tokens(&text[..cut])?.len() > budget + PROBE_SLACK)
 }
 
 #[cfg(test)]
@@ -229,5 +281,51 @@ mod tests {
             fit(&c, Place::WHOLE, View::Interface, &template(), 3, &words),
             Err(FitError::TooLong { .. })
         ));
+    }
+
+    /// A 1 MB minified chunk against a budget of 2,000 tokens: the prompt is the interface cut
+    /// to the most lines that fit, exactly as a full search finds, and no text tokenized on the
+    /// way is more than a small multiple of the budget (the whole view is never tokenized).
+    #[test]
+    fn a_huge_chunk_is_fitted_without_tokenizing_it_whole() {
+        let mut js = String::new();
+        let mut i = 0;
+        while js.len() < 1_000_000 {
+            js.push_str(&format!(
+                "function f{i}(a, b) {{ var c = a + b * {i}; return [a, b, c] }};"
+            ));
+            i += 1;
+        }
+        let file = SourceFile::from_text("bundle.min.js", Language::JavaScript, js);
+        let c = chunk_file(&file, 300).remove(0);
+        let t = template();
+        let longest = std::cell::Cell::new(0usize);
+        let counting = |text: &str| {
+            longest.set(longest.get().max(text.len()));
+            words(text)
+        };
+        let budget = 2000;
+        let code = View::Code(Comments::DocFirstLine);
+        let f = fit(&c, Place::WHOLE, code, &t, budget, &counting).unwrap();
+        assert_eq!((f.view, f.reduction), (View::Interface, Reduction::Elided));
+        assert!(f.ids.len() <= budget, "{}", f.ids.len());
+        // The most lines that fit: one more does not.
+        let interface = view(&c, View::Interface);
+        let lines: Vec<&str> = interface.lines().collect();
+        let elided = f.elided_lines.unwrap();
+        let kept = lines.len() - elided;
+        assert!(kept > 0 && elided > 0, "{kept} kept, {elided} elided");
+        let one_more = format!(
+            "{}\n{}",
+            lines[..kept + 1].join("\n"),
+            elision_marker(elided - 1)
+        );
+        assert!(words(&t.suffix(&c, Place::WHOLE, &one_more)).unwrap().len() > budget);
+        assert!(
+            longest.get() < budget * PROBE_BYTES_PER_TOKEN * 2,
+            "tokenized {} bytes of a {} byte chunk",
+            longest.get(),
+            c.text.len()
+        );
     }
 }

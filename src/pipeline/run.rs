@@ -37,7 +37,7 @@ use super::sink::{SummarySink, standard_sinks};
 use super::stop::answer_settled;
 use crate::llm::engine::{EngineStats, Request};
 use crate::llm::sample::Sampling;
-use crate::source::{Chunk, Comments, FileChange, View, changes_since, chunk_files, walk};
+use crate::source::{Chunk, Comments, FileChange, View, changes_since, chunk_files, walk_between};
 
 /// Workers beyond `parallel`, so a request is always queued while others are being prepared.
 const EXTRA_WORKERS: usize = 2;
@@ -70,7 +70,7 @@ pub fn summarize_into(
     let _lock = OutputLock::acquire(out, wait)?;
 
     let t = Instant::now();
-    let mut tree = walk(&settings.walk)?;
+    let mut tree = walk_between(&settings.walk, || failpoint::stop("listed"))?;
     tree.files.retain(|f| settings.shard.contains(&f.path));
     tree.skipped.retain(|s| settings.shard.contains(&s.path));
     times.walk = t.elapsed().as_secs_f64();

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::interface::{comment_spans, render_interface};
-use super::outline::{Item, Kind, Outline};
+use super::outline::{Item, Kind, Outline, overlapping};
 use super::{Language, SourceFile};
 
 /// The default chunk limit in lines.
@@ -132,10 +132,7 @@ fn make_chunk(file: &SourceFile, outline: &Outline, s: usize, e: usize) -> Chunk
 }
 
 fn collect_symbols(items: &[Item], s: usize, e: usize, out: &mut Vec<String>) {
-    for it in items {
-        if it.end_line < s || it.start_line > e {
-            continue;
-        }
+    for it in overlapping(items, s, e) {
         if it.start_line >= s {
             out.extend(it.symbols.iter().cloned());
         }
@@ -146,7 +143,7 @@ fn collect_symbols(items: &[Item], s: usize, e: usize, out: &mut Vec<String>) {
 }
 
 fn find_parent(items: &[Item], s: usize, out: &mut Option<String>) {
-    for it in items {
+    for it in overlapping(items, s, s) {
         if it.start_line < s && it.end_line >= s {
             if let Some(sym) = it.symbols.first() {
                 *out = Some(sym.clone());

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::comments::one_line_doc;
-use super::outline::{Item, Kind, Outline};
+use super::outline::{Item, Kind, Outline, overlapping};
 use super::{Chunk, CommentSpan, Language};
 
 /// At most this many fields or variants of a record are shown.
@@ -287,10 +287,7 @@ impl Renderer<'_, '_> {
     }
 
     fn items(&mut self, items: &[Item]) {
-        for it in items {
-            if it.end_line < self.s || it.start_line > self.e {
-                continue;
-            }
+        for it in overlapping(items, self.s, self.e) {
             self.item(it);
         }
     }
@@ -390,11 +387,7 @@ impl Renderer<'_, '_> {
                 } else if let Some(eq) = t.find(" = ") {
                     self.line(&ind, &format!("{} = ...;", &t[..eq]));
                 } else {
-                    let first = self
-                        .outline
-                        .lines
-                        .line(self.outline.text, it.start_line)
-                        .trim();
+                    let first = shown_line(self.outline, it.start_line);
                     self.line(&ind, &format!("{first} ..."));
                 }
             }
@@ -407,11 +400,7 @@ impl Renderer<'_, '_> {
                 self.line(&ind, &format!("macro_rules! {name} {{ ... }}"));
             }
             Kind::Other if whole => {
-                let first = self
-                    .outline
-                    .lines
-                    .line(self.outline.text, it.start_line)
-                    .trim();
+                let first = shown_line(self.outline, it.start_line);
                 if !first.is_empty() {
                     let more = if it.end_line > it.start_line {
                         " ..."
@@ -423,11 +412,7 @@ impl Renderer<'_, '_> {
             }
             _ => {
                 // A chunk that starts inside a long item: its first line, then its pieces.
-                let first = self
-                    .outline
-                    .lines
-                    .line(self.outline.text, it.start_line)
-                    .trim();
+                let first = shown_line(self.outline, it.start_line);
                 self.line(&ind, first);
                 self.items(&it.children);
             }
@@ -435,12 +420,26 @@ impl Renderer<'_, '_> {
     }
 }
 
-/// `s` cut to `max` characters, with `...` when cut.
+/// `s` cut to `max` characters, with `...` when cut. Reads at most `max + 1` characters of `s`,
+/// so a megabyte-long minified line costs no more than a short one.
 fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+    let t = head(s, max);
+    if t.len() == s.len() {
         return s.to_string();
     }
-    let mut t: String = s.chars().take(max).collect();
-    t.push_str(" ...");
-    t
+    format!("{t} ...")
+}
+
+/// The first `n` characters of `s` (all of it when shorter), found without reading further.
+fn head(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
+/// Line `line` of the outline's text, trimmed and kept to one character past what
+/// [`Renderer::line`] shows, so it is never copied whole before being cut.
+fn shown_line<'t>(outline: &Outline<'t>, line: usize) -> &'t str {
+    head(
+        outline.lines.line(outline.text, line).trim(),
+        MAX_LINE_CHARS + 1,
+    )
 }

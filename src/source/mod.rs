@@ -40,7 +40,7 @@ pub use language::Language;
 pub use walk::{
     BINARY_SCAN_BYTES, ChangeKind, DEFAULT_MAX_FILE_BYTES, FileChange, GENERATED_SCAN_LINES,
     ISG_IGNORE_FILE, Skip, SkipReason, SourceFile, Walk, WalkSettings, changes_since,
-    generated_marker, walk,
+    generated_marker, walk, walk_between,
 };
 
 use rayon::prelude::*;

@@ -269,6 +269,16 @@ impl Builder<'_, '_> {
     }
 }
 
+/// The items of `items` (siblings, in source order) that overlap lines `s..=e`, found by binary
+/// search: siblings do not overlap, so their start and end lines never decrease. Chunking and
+/// the interface view look at each chunk's own items only, so a file of a million one-line
+/// items costs no more per chunk than a small one.
+pub(crate) fn overlapping(items: &[Item], s: usize, e: usize) -> &[Item] {
+    let first = items.partition_point(|it| it.end_line < s);
+    let last = first + items[first..].partition_point(|it| it.start_line <= e);
+    &items[first..last]
+}
+
 fn doc_comment_starts(items: &[Item], out: &mut Vec<usize>) {
     for it in items {
         if it.kind == Kind::DocComment {
@@ -429,4 +439,80 @@ pub(crate) fn starts_line(text: &str, byte: usize) -> bool {
     let before = &text[..byte];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     before[line_start..].trim().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Every sibling list of `items` has non-decreasing start and end lines, so [`overlapping`]
+    /// finds exactly what a scan of every item finds, for every range of lines.
+    fn check(items: &[Item], lines: usize, file: &str) {
+        for w in items.windows(2) {
+            assert!(
+                w[0].start_line <= w[1].start_line && w[0].end_line <= w[1].end_line,
+                "{file}: siblings out of order: {}-{} then {}-{}",
+                w[0].start_line,
+                w[0].end_line,
+                w[1].start_line,
+                w[1].end_line
+            );
+        }
+        for s in (0..lines).step_by(7) {
+            for len in [1, 13, 60] {
+                let e = s + len - 1;
+                let scanned: Vec<(usize, usize)> = items
+                    .iter()
+                    .filter(|it| it.end_line >= s && it.start_line <= e)
+                    .map(|it| (it.start_line, it.end_line))
+                    .collect();
+                let found: Vec<(usize, usize)> = overlapping(items, s, e)
+                    .iter()
+                    .map(|it| (it.start_line, it.end_line))
+                    .collect();
+                assert_eq!(found, scanned, "{file}: lines {s}..={e}");
+            }
+        }
+        for it in items {
+            check(&it.children, lines, file);
+        }
+    }
+
+    #[test]
+    fn overlapping_items_match_a_full_scan_in_every_language() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(root.join("tests/fixtures/source"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+        files.extend(
+            [
+                "src/source/walk.rs",
+                "src/pipeline/run.rs",
+                "src/llm/engine.rs",
+            ]
+            .iter()
+            .map(|f| root.join(f)),
+        );
+        let mut checked = 0;
+        for path in files {
+            let Some(language) = Language::from_path(&path) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).unwrap();
+            // A small limit gives long items inner pieces, which are checked too.
+            let outline = Outline::build(language, &text, 20);
+            assert!(!outline.items.is_empty(), "{}", path.display());
+            check(
+                &outline.items,
+                outline.lines.count(),
+                &path.display().to_string(),
+            );
+            checked += 1;
+        }
+        assert!(checked >= 8, "{checked} files checked");
+    }
 }

@@ -18,7 +18,10 @@
 //! A file that is read but cannot be used is a [`Skip`] with a [`SkipReason`]: over the size
 //! limit, binary (a NUL byte in the first 8 KiB), invalid UTF-8, generated (a comment with an
 //! `@generated` word, or Go's `// Code generated ... DO NOT EDIT.` line, in the first 40 lines),
-//! unreadable, a broken symlink or a symlink loop, or an error of the walker itself.
+//! unreadable, a broken symlink or a symlink loop, gone between the listing and the read, or an
+//! error of the walker itself. A file that changes type after it was listed (to a directory, a
+//! FIFO, a device) is skipped as a special file, never read; one that grew past the limit is
+//! read no further than one byte past it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{ErrorKind, Read};
@@ -135,11 +138,14 @@ pub enum SkipReason {
     },
     /// A single file named as the root whose language is not supported and that is not text.
     UnsupportedLanguage,
-    /// A FIFO, socket or device file, never read.
+    /// A FIFO, socket or device file, never read (or a file that turned into a directory after
+    /// it was listed).
     SpecialFile {
-        /// `fifo`, `socket`, `block device` or `character device`.
+        /// `fifo`, `socket`, `block device`, `character device` or `directory`.
         kind: String,
     },
+    /// Listed by the walk, then gone before it was read (deleted or moved meanwhile).
+    Vanished,
     /// Any other error reported by the walker (for example a malformed ignore file).
     WalkError {
         /// What the walker said.
@@ -160,6 +166,7 @@ impl SkipReason {
             SkipReason::Unreadable { .. } => "unreadable",
             SkipReason::UnsupportedLanguage => "unsupported_language",
             SkipReason::SpecialFile { .. } => "special_file",
+            SkipReason::Vanished => "vanished",
             SkipReason::WalkError { .. } => "walk_error",
         }
     }
@@ -180,6 +187,9 @@ impl SkipReason {
             SkipReason::Unreadable { error } => format!("unreadable: {error}"),
             SkipReason::UnsupportedLanguage => "unsupported language".to_string(),
             SkipReason::SpecialFile { kind } => format!("not a regular file ({kind})"),
+            SkipReason::Vanished => {
+                "gone before it was read (deleted or moved during the walk)".to_string()
+            }
             SkipReason::WalkError { error } => format!("walk error: {error}"),
         }
     }
@@ -229,7 +239,15 @@ struct Candidate {
 
 /// Walks `settings.root` and reads every source file (in parallel), in sorted path order.
 pub fn walk(settings: &WalkSettings) -> Result<Walk, SourceError> {
+    walk_between(settings, || {})
+}
+
+/// [`walk()`], calling `between` once the tree is listed and before any file is read: the
+/// moment where a file can vanish or change under the walk. The fault tests stop the process
+/// there to do exactly that.
+pub fn walk_between(settings: &WalkSettings, between: impl FnOnce()) -> Result<Walk, SourceError> {
     let listing = list(settings)?;
+    between();
     let mut out = Walk {
         root: settings.root.clone(),
         files: Vec::new(),
@@ -518,9 +536,11 @@ fn read_candidate(c: Candidate, max_bytes: u64) -> Result<SourceFile, Skip> {
     })
 }
 
-/// The name of a file type that is neither a file nor a directory.
+/// The name of a file type that is not a regular file.
 fn special_kind(kind: &std::fs::FileType) -> &'static str {
-    if kind.is_fifo() {
+    if kind.is_dir() {
+        "directory"
+    } else if kind.is_fifo() {
         "fifo"
     } else if kind.is_socket() {
         "socket"
@@ -601,11 +621,17 @@ fn rel_path(root: &Path, path: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// The skip reason of an I/O error on `path`.
+/// The skip reason of an I/O error on `path`, a file the walk listed.
 fn io_reason(path: &Path, e: &std::io::Error) -> SkipReason {
     let is_symlink = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     if e.kind() == ErrorKind::NotFound && is_symlink {
         SkipReason::BrokenSymlink
+    } else if e.kind() == ErrorKind::NotFound {
+        SkipReason::Vanished
+    } else if e.raw_os_error() == Some(libc::ELOOP) {
+        SkipReason::SymlinkLoop {
+            target: path.to_string_lossy().into_owned(),
+        }
     } else {
         SkipReason::Unreadable {
             error: e.to_string(),
@@ -628,6 +654,12 @@ fn classify_walk_error(err: ignore::Error) -> (Option<PathBuf>, SkipReason) {
         ignore::Error::WithPath { path, err } => {
             let (inner, reason) = classify_walk_error(*err);
             let reason = match reason {
+                // A symlink to itself, or a chain of them that never ends.
+                SkipReason::Unreadable { .. } if is_symlink_loop(&path) => {
+                    SkipReason::SymlinkLoop {
+                        target: path.to_string_lossy().into_owned(),
+                    }
+                }
                 SkipReason::Unreadable { .. } if is_broken(&path) => SkipReason::BrokenSymlink,
                 r => r,
             };
@@ -667,6 +699,10 @@ fn classify_walk_error(err: ignore::Error) -> (Option<PathBuf>, SkipReason) {
             },
         ),
     }
+}
+
+fn is_symlink_loop(path: &Path) -> bool {
+    std::fs::metadata(path).is_err_and(|e| e.raw_os_error() == Some(libc::ELOOP))
 }
 
 fn is_broken(path: &Path) -> bool {

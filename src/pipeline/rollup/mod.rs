@@ -23,7 +23,7 @@ pub mod map;
 pub mod prompt;
 pub mod tree;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -280,9 +280,11 @@ impl Runner<'_> {
             .first()
             .map(|c| c.language.clone())
             .unwrap_or_default();
+        // A set beside the list: a minified file can define tens of thousands of names.
+        let mut seen: HashSet<&str> = HashSet::new();
         for c in &chunks {
             for s in &c.symbols {
-                if !record.symbols.contains(s) {
+                if seen.insert(s) {
                     record.symbols.push(s.clone());
                 }
             }
