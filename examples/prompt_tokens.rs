@@ -8,8 +8,7 @@
 
 use std::path::PathBuf;
 
-use isg::llm::chat::ChatMessage;
-use isg::llm::tokenizer::TextTokenizer;
+use isg::llm::{ChatMessage, TextTokenizer};
 use isg::pipeline::prompt::{DESIGNS, PromptTemplate, template_messages};
 use isg::pipeline::reduce::fit;
 use isg::pipeline::run::places;

@@ -10,9 +10,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::llm::engine::Request;
-use crate::llm::model::Model;
-use crate::llm::sample::Sampling;
+use crate::llm::{Model, Request, Sampling};
 
 /// Real Rust source the prompts are cut from.
 const CORPUS: &[&str] = &[
@@ -136,15 +134,7 @@ pub fn run(
 
     let plain_prefill_tok_s = {
         let p = prompts(model, 1, settings.prompt_tokens)?.remove(0);
-        let secs = crate::llm::decoder::plain_prefill_seconds(
-            model.onnx_path(),
-            &p,
-            &crate::llm::decoder::SessionSettings {
-                threads: 0,
-                device: model.device(),
-                prepacked: None,
-            },
-        )?;
+        let secs = crate::llm::plain_prefill_seconds(model.onnx_path(), &p, model.device())?;
         p.len() as f64 / secs
     };
     progress(&format!(

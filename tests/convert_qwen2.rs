@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use common::*;
 use isg::convert::{Bits, LogitsMode};
-use isg::llm::chat::ChatMessage;
+use isg::llm::ChatMessage;
 
 /// Greedy steps compared after the prompt.
 const STEPS: usize = 20;
@@ -67,7 +67,7 @@ fn check_tokenizer(gguf_path: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let summary = isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).unwrap();
     assert_eq!(summary.pre_tokenizer.as_deref(), Some("qwen2"));
-    let tok = isg::llm::tokenizer::TextTokenizer::load(dir.path()).unwrap();
+    let tok = isg::llm::TextTokenizer::load(dir.path()).unwrap();
 
     assert!(!tok.uses_fallback_chat_template());
     assert!(!tok.add_bos());

@@ -5,10 +5,9 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use isg::llm::chat::ChatMessage;
-use isg::llm::engine::{EngineConfig, EngineError, Finish, Request};
-use isg::llm::model::{Model, ModelSettings};
-use isg::llm::sample::Sampling;
+use isg::llm::{
+    ChatMessage, EngineConfig, EngineError, Finish, Model, ModelSettings, Request, Sampling,
+};
 
 fn default_model_dir() -> PathBuf {
     isg::provision::model_for_tests()
@@ -239,7 +238,7 @@ fn a_budget_that_cannot_hold_one_sequence_is_refused_up_front() {
     .expect("a 512 MiB budget cannot hold the model, its activations and one sequence");
     // The loaded weights and the activation reserve alone use up 512 MiB.
     let budget = err
-        .downcast_ref::<isg::llm::model::MemoryBudgetError>()
+        .downcast_ref::<isg::llm::MemoryBudgetError>()
         .unwrap_or_else(|| panic!("not a budget error: {err:#}"));
     assert_eq!(budget.budget_mib, 512);
     assert!(budget.need_mib > 512, "{err}");
@@ -291,7 +290,7 @@ fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
     )
     .unwrap();
     assert!(v.engine().io().all_logits);
-    assert_eq!(v.engine().io().kv.dtype, isg::llm::kv::KvDtype::F16);
+    assert_eq!(v.engine().io().kv.dtype, isg::llm::KvDtype::F16);
     let prompt = chat(
         m,
         "Summarize in one line what this Rust function does:\n\nfn add(a: i32, b: i32) -> i32 { a + b }",
@@ -375,9 +374,7 @@ fn a_request_stop_rule_ends_generation_where_it_says() {
     let stopped = m
         .engine()
         .generate(Request {
-            stop_when: Some(isg::llm::engine::StopCheck(Arc::new(|ids: &[u32]| {
-                ids.len() >= 5
-            }))),
+            stop_when: Some(isg::llm::StopCheck(Arc::new(|ids: &[u32]| ids.len() >= 5))),
             ..greedy(prompt, 30)
         })
         .unwrap();

@@ -10,10 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use isg::llm::discover::KvStrategy;
-use isg::llm::engine::{EngineConfig, Request};
-use isg::llm::model::{Model, ModelSettings};
-use isg::llm::sample::Sampling;
+use isg::llm::{EngineConfig, KvStrategy, Model, ModelSettings, Request, Sampling};
 
 const FOLDERS: [&str; 6] = [
     "qwen2-genai-int4",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use isg::pipeline::{ProgressMode, SummarizeSettings, summarize};
-use pipeline_common::{REAL_FILES, StandIn, copy_real_files};
+use pipeline_common::{REAL_FILES, copy_real_files, stand_in};
 
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -71,7 +71,7 @@ fn the_search_in_the_url_finds_an_item_in_chromium() {
     s.out_dir = out.clone();
     s.max_lines = 60;
     s.progress = ProgressMode::Quiet;
-    summarize(&StandIn::new(), &s).unwrap();
+    summarize(&stand_in(), &s).unwrap();
     let page = out.join("index.html");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(

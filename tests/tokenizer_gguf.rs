@@ -4,7 +4,7 @@
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;
 
-use isg::llm::chat::{ChatError, ChatMessage};
+use isg::llm::{ChatError, ChatMessage};
 
 const QUESTION: &str = "Summarize in one line what this Rust function does:\n\nfn add(a: i32, b: i32) -> i32 { a + b }";
 
@@ -53,7 +53,7 @@ fn special_tokens_match_the_gguf_vocabulary() {
         .expect("vocabulary");
     let dir = tempfile::tempdir().unwrap();
     let summary = isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).unwrap();
-    let tok = isg::llm::tokenizer::TextTokenizer::load(dir.path()).unwrap();
+    let tok = isg::llm::TextTokenizer::load(dir.path()).unwrap();
 
     for (text, id) in [("<|endoftext|>", 0), ("<|im_start|>", 1), ("<|im_end|>", 2)] {
         assert_eq!(tokens[id as usize].as_str(), Some(text));

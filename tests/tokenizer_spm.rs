@@ -7,7 +7,7 @@ mod tokenizer_data;
 use std::collections::HashMap;
 
 use isg::convert::tokenizer::write_tokenizer_files_from_metadata;
-use isg::llm::tokenizer::TextTokenizer;
+use isg::llm::TextTokenizer;
 
 /// llama.cpp's SentencePiece algorithm: a `▁` before the text, spaces as `▁`, then repeatedly
 /// join the adjacent pair whose joined piece has the highest score (leftmost on ties); pieces

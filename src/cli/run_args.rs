@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::Global;
-use isg::llm::model::ModelSettings;
+use isg::llm::ModelSettings;
 use isg::pipeline::settings::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_PARALLEL, DEFAULT_SESSIONS};
 use isg::pipeline::{ProgressMode, SummarizeSettings};
 use isg::source::{DEFAULT_MAX_LINES, View};

@@ -42,7 +42,7 @@ pub mod shard;
 pub mod sink;
 pub mod stop;
 
-pub use backend::{Backend, Ticket};
+pub use backend::{Answer, Backend, BackendError, Query, Ticket};
 pub use cache::{Cache, CacheEntry, KeySettings, cache_key};
 pub use clean::clean;
 pub use error::PipelineError;

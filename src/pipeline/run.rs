@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::backend::Backend;
+use super::backend::{Backend, Query};
 use super::cache::{Cache, CacheEntry, KeySettings, Scope, cache_key, write_live_keys};
 use super::compose::{fallback_line, summary_for};
 use super::error::PipelineError;
@@ -35,8 +35,7 @@ use super::settings::SummarizeSettings;
 use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
 use super::stop::answer_settled;
-use crate::llm::engine::{EngineStats, Request};
-use crate::llm::sample::Sampling;
+use crate::llm::EngineStats;
 use crate::source::{Chunk, Comments, FileChange, View, changes_since, chunk_files, walk};
 
 /// Workers beyond `parallel`, so a request is always queued while others are being prepared.
@@ -364,12 +363,12 @@ impl<'a> Plan<'a> {
         })?;
         let rendered = backend
             .render_chat(&template_messages(design))
-            .map_err(PipelineError::Prompt)?;
+            .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         let template = PromptTemplate::from_rendered(&rendered, design)
             .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         let head = backend
             .encode_start(&template.head)
-            .map_err(PipelineError::Prompt)?;
+            .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         if head.len() >= max_prompt_tokens {
             return Err(PipelineError::Settings(format!(
                 "the fixed part of the prompt takes {} tokens, more than --max-prompt-tokens {max_prompt_tokens}",
@@ -455,7 +454,7 @@ impl<'a> Plan<'a> {
     ) -> Result<Attempt, Box<Outcome>> {
         let t = Instant::now();
         let budget = self.max_prompt_tokens - self.head.len();
-        let encode = |s: &str| backend.encode(s);
+        let encode = |s: &str| backend.encode(s).map_err(|e| e.to_string());
         let fitted = fit(chunk, place, view, &self.template, budget, &encode);
         counters
             .tokenize_us
@@ -472,15 +471,12 @@ impl<'a> Plan<'a> {
         };
         let mut prompt = self.head.clone();
         prompt.extend_from_slice(&fitted.ids);
-        let request = Request {
+        let request = Query {
             prompt,
             max_new_tokens: self.settings.max_new_tokens,
-            stop_at_newline: true,
-            sampling: Sampling::Greedy,
             shared_prefix: self.head.len(),
-            ignore_eos: false,
             // Only the first sentence is kept: stop once it is written (or already rejected).
-            stop_when: backend.stop_check(answer_settled),
+            done_when: Some(answer_settled),
         };
         let started = Instant::now();
         let completion = match (backend.submit(request.clone()))() {

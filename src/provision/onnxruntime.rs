@@ -8,7 +8,8 @@ use super::ProvisionError;
 use super::cache::{self, downloads_dir};
 use super::pip::Pip;
 use super::wheel::extract_matching;
-use crate::llm::runtime::{self, RuntimeError, RuntimeInfo};
+use crate::llm::runtime;
+use crate::llm::{RuntimeError, RuntimeInfo};
 
 /// The onnxruntime wheel `isg setup` fetches.
 pub const WHEEL_SPEC: &str = "onnxruntime==1.32.*";

@@ -74,7 +74,7 @@ pub fn qwen_05b_gguf() -> Option<PathBuf> {
 }
 
 /// Loads ONNX Runtime (fails under CI when it cannot be had).
-pub fn runtime() -> Option<&'static isg::llm::runtime::RuntimeInfo> {
+pub fn runtime() -> Option<&'static isg::llm::RuntimeInfo> {
     if in_ci() {
         return Some(isg::provision::runtime_for_tests());
     }

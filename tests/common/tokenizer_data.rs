@@ -94,12 +94,12 @@ fn cargo_fetch_tokio() -> Result<(), String> {
 }
 
 /// The GGUF's tokenizer files written into a fresh folder, loaded.
-pub fn smollm2_tokenizer() -> Option<(tempfile::TempDir, isg::llm::tokenizer::TextTokenizer)> {
+pub fn smollm2_tokenizer() -> Option<(tempfile::TempDir, isg::llm::TextTokenizer)> {
     let gguf_path = smollm2_gguf()?;
     let gguf = isg::gguf::Gguf::open(&gguf_path).expect("the GGUF opens");
     let dir = tempfile::tempdir().expect("temp dir");
     isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).expect("tokenizer files");
-    let tok = isg::llm::tokenizer::TextTokenizer::load(dir.path()).expect("tokenizer loads");
+    let tok = isg::llm::TextTokenizer::load(dir.path()).expect("tokenizer loads");
     Some((dir, tok))
 }
 
