@@ -29,6 +29,7 @@ fn wordy(code_for: Option<&'static str>) -> EchoBackend {
     EchoBackend::new()
         .with_id("wordy")
         .with_context(1 << 20)
+        .with_parallel(4)
         .with_answer(move |prompt, _| {
             let h = prompt.bytes().fold(0xcbf29ce484222325u64, |h, b| {
                 (h ^ b as u64).wrapping_mul(0x100000001b3)
@@ -52,7 +53,6 @@ fn settings(root: &Path, out: &Path) -> SummarizeSettings {
     let mut s = SummarizeSettings::new(root);
     s.out_dir = out.to_path_buf();
     s.max_lines = 60;
-    s.parallel = 4;
     s.progress = ProgressMode::Quiet;
     s
 }

@@ -19,7 +19,6 @@ fn settings(root: &Path, out: &Path) -> SummarizeSettings {
     let mut s = SummarizeSettings::new(root);
     s.out_dir = out.to_path_buf();
     s.max_lines = 60;
-    s.parallel = 4;
     s.progress = ProgressMode::Quiet;
     s
 }

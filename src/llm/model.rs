@@ -49,6 +49,7 @@ pub struct Model {
     engines: Vec<Engine>,
     load_seconds: f64,
     device: Device,
+    parallel: usize,
 }
 
 impl Model {
@@ -66,6 +67,7 @@ impl Model {
                 .with_context(|| format!("loading the tokenizer of {}", dir.display()))?,
         );
         let sessions = settings.sessions.max(1);
+        let parallel = settings.engine.parallel.max(1);
         let threads = match (settings.threads, sessions) {
             (0, 1) => 0,
             (0, k) => (std::thread::available_parallelism().map_or(1, |n| n.get()) / k).max(1),
@@ -88,7 +90,7 @@ impl Model {
         // resident size cannot be read.
         let in_use = resident_bytes().unwrap_or_else(|| report.weights_bytes());
         let share = EngineConfig {
-            parallel: settings.engine.parallel.max(1).div_ceil(sessions),
+            parallel: parallel.div_ceil(sessions),
             max_memory: settings.engine.max_memory / sessions as u64,
             ..settings.engine.clone()
         };
@@ -115,6 +117,7 @@ impl Model {
             engines,
             load_seconds,
             device: settings.device,
+            parallel,
         })
     }
 
@@ -147,6 +150,12 @@ impl Model {
     /// The generation engine (the first one when there are several sessions).
     pub fn engine(&self) -> &Engine {
         &self.engines[0]
+    }
+
+    /// Requests kept in flight at once, all sessions together (`engine.parallel` of the
+    /// settings it was opened with, at least 1).
+    pub fn parallel(&self) -> usize {
+        self.parallel
     }
 
     /// Number of ONNX Runtime sessions serving requests.

@@ -56,6 +56,9 @@ pub trait Backend: Send + Sync {
     fn model_id(&self) -> String;
     /// Positions per sequence: prompt plus generated tokens.
     fn context(&self) -> usize;
+    /// Queries it keeps in flight at once (at least 1); the pipeline runs as many workers, plus
+    /// a few so that one is always queued.
+    fn parallel(&self) -> usize;
     /// The chat template applied to `messages`, with the assistant's turn opened.
     fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, BackendError>;
     /// Token ids of the start of a prompt: special tokens in the text parsed, a BOS token

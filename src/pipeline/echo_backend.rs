@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::backend::{Answer, Backend, BackendError, Query, Ticket};
 use super::prompt::ChatMessage;
-use crate::llm::EngineStats;
+use crate::llm::{EngineConfig, EngineStats};
 
 /// The environment variable that selects the stand-in.
 pub const TEST_BACKEND_ENV: &str = "ISG_TEST_BACKEND";
@@ -26,6 +26,7 @@ pub type AnswerFn = dyn Fn(&str, usize) -> String + Send + Sync;
 pub struct EchoBackend {
     id: String,
     context: usize,
+    parallel: usize,
     delay: Duration,
     answer: Arc<AnswerFn>,
     fail_marker: Option<String>,
@@ -39,12 +40,14 @@ impl Default for EchoBackend {
 }
 
 impl EchoBackend {
-    /// The stand-in as the binary uses it: model id `test-echo`, a context of 65536 tokens, no
-    /// delay, and the answer "Reads N prompt tokens." followed by a line break.
+    /// The stand-in as the binary uses it: model id `test-echo`, a context of 65536 tokens, as
+    /// many requests in flight as the engine keeps by default, no delay, and the answer
+    /// "Reads N prompt tokens." followed by a line break.
     pub fn new() -> EchoBackend {
         EchoBackend {
             id: "test-echo".into(),
             context: 1 << 16,
+            parallel: EngineConfig::default().parallel,
             delay: Duration::ZERO,
             answer: Arc::new(|_, n| format!("Reads {n} prompt tokens.\n")),
             fail_marker: None,
@@ -77,6 +80,12 @@ impl EchoBackend {
     /// The same stand-in with another context length.
     pub fn with_context(mut self, context: usize) -> EchoBackend {
         self.context = context;
+        self
+    }
+
+    /// The same stand-in keeping `parallel` requests in flight (at least 1).
+    pub fn with_parallel(mut self, parallel: usize) -> EchoBackend {
+        self.parallel = parallel.max(1);
         self
     }
 
@@ -120,6 +129,7 @@ impl std::fmt::Debug for EchoBackend {
         f.debug_struct("EchoBackend")
             .field("id", &self.id)
             .field("context", &self.context)
+            .field("parallel", &self.parallel)
             .field("delay", &self.delay)
             .field("fail_marker", &self.fail_marker)
             .finish_non_exhaustive()
@@ -136,6 +146,9 @@ impl Backend for EchoBackend {
     }
     fn context(&self) -> usize {
         self.context
+    }
+    fn parallel(&self) -> usize {
+        self.parallel
     }
     fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, BackendError> {
         let mut s = String::new();

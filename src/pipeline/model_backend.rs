@@ -17,6 +17,10 @@ impl Backend for Model {
         self.engine().context()
     }
 
+    fn parallel(&self) -> usize {
+        Model::parallel(self)
+    }
+
     fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, BackendError> {
         let messages: Vec<LlmMessage> = messages
             .iter()

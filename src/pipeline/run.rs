@@ -1,7 +1,8 @@
 //! The summarize run: walk → chunks → cache lookup → prompts → engine → summaries → sinks.
 //!
 //! The main thread walks, chunks, looks every chunk up in the cache and hands the known records
-//! to the sinks. Worker threads (`parallel` plus two, so the engine's queue never runs dry while
+//! to the sinks. Worker threads (the backend's [`parallel`](Backend::parallel) plus two, so the
+//! engine's queue never runs dry while
 //! a worker tokenizes) take the remaining chunks in source order, fit each prompt to the budget,
 //! submit it, wait for the completion (retrying a failed request once) and judge the answer; a
 //! rejected answer is asked again once in another view, and a second rejection gets a line
@@ -38,7 +39,7 @@ use super::stop::answer_settled;
 use crate::llm::EngineStats;
 use crate::source::{Chunk, Comments, FileChange, View, changes_since, chunk_files, walk};
 
-/// Workers beyond `parallel`, so a request is always queued while others are being prepared.
+/// Workers beyond the backend's `parallel`, so a request is always queued while others are being prepared.
 const EXTRA_WORKERS: usize = 2;
 
 /// Runs `settings` on `backend` and writes the standard outputs (`summaries.jsonl`,
@@ -128,7 +129,7 @@ pub fn summarize_into(
     let retry_tokens = AtomicU64::new(0);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let workers = (settings.parallel.max(1) + EXTRA_WORKERS).min(todo.len());
+    let workers = (backend.parallel() + EXTRA_WORKERS).min(todo.len());
     let mut failure: Option<PipelineError> = None;
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
@@ -222,7 +223,7 @@ pub fn summarize_into(
         prompt_version,
         root: settings.walk.root.display().to_string(),
         shards: vec![settings.shard],
-        settings: settings_json(settings, plan.max_prompt_tokens),
+        settings: settings_json(settings, plan.max_prompt_tokens, backend.parallel()),
         totals: totals(
             &records,
             tree.files.len(),
@@ -698,10 +699,16 @@ fn rate(tokens: u64, seconds: f64) -> f64 {
     }
 }
 
-/// The settings as `run.json` shows them, with the prompt budget resolved.
-fn settings_json(settings: &SummarizeSettings, max_prompt_tokens: usize) -> serde_json::Value {
+/// The settings as `run.json` shows them, with the prompt budget resolved and the requests the
+/// backend keeps in flight.
+fn settings_json(
+    settings: &SummarizeSettings,
+    max_prompt_tokens: usize,
+    parallel: usize,
+) -> serde_json::Value {
     let mut v = serde_json::to_value(settings).unwrap_or_default();
     if let Some(map) = v.as_object_mut() {
+        map.insert("parallel".into(), parallel.into());
         map.insert("max_prompt_tokens".into(), max_prompt_tokens.into());
         map.insert("sampling".into(), "greedy".into());
     }

@@ -66,5 +66,6 @@ pub fn stand_in() -> EchoBackend {
     EchoBackend::new()
         .with_id("stand-in")
         .with_context(1 << 20)
+        .with_parallel(4)
         .with_answer(|_, n| format!("Read {n} prompt tokens.\nsecond line"))
 }
