@@ -15,7 +15,7 @@ use crate::llm::{Model, Request, Sampling};
 /// Real Rust source the prompts are cut from.
 const CORPUS: &[&str] = &[
     include_str!("llm/engine.rs"),
-    include_str!("llm/decoder.rs"),
+    include_str!("llm/session_runner.rs"),
     include_str!("llm/kv.rs"),
     include_str!("llm/runtime.rs"),
     include_str!("llm/sample.rs"),

@@ -23,7 +23,7 @@ use pipeline_common::repo;
 
 /// The sources copied into each test's tree: about a hundred chunks at `--max-lines 60`.
 const TREE: [&str; 12] = [
-    "src/pipeline/run.rs",
+    "src/pipeline/summarize.rs",
     "src/pipeline/cache.rs",
     "src/pipeline/clean.rs",
     "src/pipeline/merge.rs",

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use ort::value::Tensor;
 
-use super::decoder::{Decoder, DecoderError, SessionSettings};
 use super::device::Device;
 use super::kv::KvDtype;
+use super::session_runner::{Decoder, DecoderError, SessionSettings};
 
 fn run_err(e: impl std::fmt::Display) -> DecoderError {
     DecoderError::Run(e.to_string())

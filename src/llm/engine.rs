@@ -23,10 +23,10 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use super::decoder::{DecodeRow, Decoder, DecoderError, DecoderIo};
 use super::discover::KvStrategy;
 use super::kv::KvPool;
 use super::sample::{Sampler, Sampling};
+use super::session_runner::{DecodeRow, Decoder, DecoderError, DecoderIo};
 
 /// Engine settings.
 #[derive(Debug, Clone)]

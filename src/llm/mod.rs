@@ -13,7 +13,6 @@
 
 mod baseline;
 mod chat;
-mod decoder;
 pub mod device;
 mod discover;
 mod engine;
@@ -23,11 +22,11 @@ mod ort_status;
 mod probe;
 pub mod runtime;
 mod sample;
+mod session_runner;
 mod tokenizer;
 
 pub use baseline::plain_prefill_seconds;
 pub use chat::{CHATML_TEMPLATE, ChatError, ChatMessage, ChatParts, ChatPrefix};
-pub use decoder::{DecoderError, DecoderIo};
 pub use device::{Device, DeviceError};
 pub use discover::KvStrategy;
 pub use engine::{
@@ -39,4 +38,5 @@ pub use model::{MemoryBudgetError, Model, ModelSettings};
 pub use probe::{OpenedSession, Probe, ProbeError, open_session};
 pub use runtime::{RuntimeError, RuntimeInfo};
 pub use sample::Sampling;
+pub use session_runner::{DecoderError, DecoderIo};
 pub use tokenizer::{TextDecoder, TextTokenizer, TextTokenizerError};

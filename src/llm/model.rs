@@ -13,11 +13,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use super::decoder::{Decoder, SessionSettings};
 use super::device::Device;
 use super::engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Pending, Request, StopVocab,
 };
+use super::session_runner::{Decoder, SessionSettings};
 use super::tokenizer::TextTokenizer;
 use ort::session::builder::PrepackedWeights;
 

@@ -13,10 +13,10 @@ use std::time::Instant;
 
 use ort::session::Session;
 
-use super::decoder::{DecodeRow, Decoder, DecoderError};
 use super::device::Device;
 use super::discover::KvStrategy;
 use super::kv::KvPool;
+use super::session_runner::{DecodeRow, Decoder, DecoderError};
 
 /// What the two-step generation did.
 #[derive(Debug, Clone, serde::Serialize)]
