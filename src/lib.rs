@@ -7,6 +7,8 @@
 //! and [`convert`] turns them into ONNX decoder folders. [`provision`] fetches ONNX Runtime and the
 //! catalog models into isg's cache and resolves `--model` to a folder.
 
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod convert;
 pub mod eval;

@@ -13,7 +13,7 @@ mod common;
 
 use common::*;
 use half::f16;
-use isg::convert::{Bits, ConvertOptions, KvDtype, LogitsMode};
+use isg::convert::{Bits, ConvertOptions, KvCacheType, LogitsMode};
 use isg::gguf::{GgmlType, GgufWriter, Value};
 
 const H: usize = 64;
@@ -287,7 +287,7 @@ fn check(arch: &str, bits: Bits, tolerance: f32) {
     let opts = ConvertOptions {
         bits,
         logits: LogitsMode::Last,
-        kv_dtype: KvDtype::F32,
+        kv_dtype: KvCacheType::F32,
         force: false,
     };
     let report = isg::convert::convert(&gguf, &out, &opts).unwrap();

@@ -271,7 +271,7 @@ fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
         &dir,
         &isg::convert::ConvertOptions {
             logits: isg::convert::LogitsMode::All,
-            kv_dtype: isg::convert::KvDtype::F16,
+            kv_dtype: isg::convert::KvCacheType::F16,
             ..isg::convert::ConvertOptions::default()
         },
     )

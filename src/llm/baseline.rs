@@ -9,7 +9,7 @@ use ort::value::Tensor;
 
 use super::device::Device;
 use super::kv::KvDtype;
-use super::session_runner::{Decoder, DecoderError, SessionSettings};
+use super::session_runner::{DecoderError, SessionRunner, SessionSettings};
 
 fn run_err(e: impl std::fmt::Display) -> DecoderError {
     DecoderError::Run(e.to_string())
@@ -29,7 +29,7 @@ pub fn plain_prefill_seconds(
         device,
         prepacked: None,
     };
-    let mut dec = Decoder::load(model, &settings)?;
+    let mut dec = SessionRunner::load(model, &settings)?;
     let io = dec.io().clone();
     let n = ids.len();
     let mut inputs: Vec<(String, ort::value::DynValue)> = Vec::new();

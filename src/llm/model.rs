@@ -17,7 +17,7 @@ use super::device::Device;
 use super::engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Pending, Request, StopVocab,
 };
-use super::session_runner::{Decoder, SessionSettings};
+use super::session_runner::{SessionRunner, SessionSettings};
 use super::tokenizer::TextTokenizer;
 use ort::session::builder::PrepackedWeights;
 
@@ -81,7 +81,7 @@ impl Model {
         let mut decoders = Vec::with_capacity(sessions);
         let mut load_seconds = 0.0;
         for _ in 0..sessions {
-            let decoder = Decoder::load(&onnx, &session_settings)?;
+            let decoder = SessionRunner::load(&onnx, &session_settings)?;
             load_seconds += decoder.load_seconds;
             decoders.push(decoder);
         }

@@ -1,7 +1,7 @@
 //! A two-step generation that proves the engine can drive a loaded model: what `isg inspect
 //! --load` runs after ONNX Runtime accepted the file.
 //!
-//! In flows a [`Decoder`]; [`probe`] prefills two short prompts of different lengths into two
+//! In flows a [`SessionRunner`]; [`probe`] prefills two short prompts of different lengths into two
 //! slots of a small [`KvPool`], then runs one batched decode step over both rows, exactly as the
 //! engine does, and checks every logit is finite. Out comes a [`Probe`] (strategy, tokens, time)
 //! or the [`DecoderError`] the first `generate` would have met. [`open_session`] creates the
@@ -16,7 +16,7 @@ use ort::session::Session;
 use super::device::Device;
 use super::discover::KvStrategy;
 use super::kv::KvPool;
-use super::session_runner::{DecodeRow, Decoder, DecoderError};
+use super::session_runner::{DecodeRow, DecoderError, SessionRunner};
 
 /// What the two-step generation did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -54,7 +54,7 @@ fn finite(logits: &[f32], step: &str) -> Result<(), DecoderError> {
 }
 
 /// Runs a short prefill on two rows and one batched decode step.
-pub fn probe(decoder: &mut Decoder) -> Result<Probe, DecoderError> {
+pub fn probe(decoder: &mut SessionRunner) -> Result<Probe, DecoderError> {
     let io = decoder.io().clone();
     let start = Instant::now();
     let mut pool = KvPool::new(io.kv, 2, 64)
@@ -140,7 +140,7 @@ impl OpenedSession {
     /// Hands the session to the decoder and runs [`probe`] on it.
     pub fn probe(self) -> Result<Probe, ProbeError> {
         let mut decoder =
-            Decoder::from_session(self.session, &self.path).map_err(ProbeError::Open)?;
+            SessionRunner::from_session(self.session, &self.path).map_err(ProbeError::Open)?;
         probe(&mut decoder).map_err(ProbeError::Run)
     }
 }

@@ -1,6 +1,6 @@
 //! One decoder-only ONNX model in an ONNX Runtime session, driven step by step over a [`KvPool`].
 //!
-//! [`Decoder`] learns the model's conventions with [`super::discover`] (session metadata, graph,
+//! [`SessionRunner`] learns the model's conventions with [`super::discover`] (session metadata, graph,
 //! folder configs) and runs two kinds of steps: a prefill piece for one sequence, and a decode
 //! step for many sequences at once. Rows of one step may have different lengths: each row gets
 //! its own `attention_mask` row and `position_ids`. How the cache crosses a run depends on the
@@ -91,7 +91,7 @@ pub struct SessionSettings {
 }
 
 /// A loaded decoder model.
-pub struct Decoder {
+pub struct SessionRunner {
     pub(super) session: Session,
     io: DecoderIo,
     /// Past and present tensors of the growing strategy, reused from step to step.
@@ -109,9 +109,9 @@ pub struct DecodeRow {
     pub past: usize,
 }
 
-impl Decoder {
+impl SessionRunner {
     /// Creates the session for `model` (a `.onnx` file; external data resolves beside it).
-    pub fn load(model: &Path, settings: &SessionSettings) -> Result<Decoder, DecoderError> {
+    pub fn load(model: &Path, settings: &SessionSettings) -> Result<SessionRunner, DecoderError> {
         let rt = crate::llm::runtime::loaded().ok_or_else(|| DecoderError::Load {
             path: model.display().to_string(),
             message: "ONNX Runtime is not loaded".into(),
@@ -137,14 +137,14 @@ impl Decoder {
         }
         builder = super::device::apply(builder, settings.device)?;
         let session = builder.commit_from_file(model).map_err(|e| load_err(&e))?;
-        let mut dec = Decoder::from_session(session, model)?;
+        let mut dec = SessionRunner::from_session(session, model)?;
         dec.load_seconds = start.elapsed().as_secs_f64();
         Ok(dec)
     }
 
     /// Wraps a session created from `model`, discovering its conventions from the session, the
     /// graph and the folder's configs.
-    pub fn from_session(session: Session, model: &Path) -> Result<Decoder, DecoderError> {
+    pub fn from_session(session: Session, model: &Path) -> Result<SessionRunner, DecoderError> {
         let unsupported = |reason: String| DecoderError::Unsupported {
             path: model.display().to_string(),
             reason,
@@ -154,7 +154,7 @@ impl Decoder {
             Err(v) => return Err(unsupported(v.to_string())),
         };
         let io = discover(&session, model, &hints).map_err(unsupported)?;
-        Ok(Decoder {
+        Ok(SessionRunner {
             session,
             io,
             staging: [Staging::default(), Staging::default()],

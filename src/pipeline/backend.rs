@@ -6,7 +6,7 @@
 
 use crate::llm::EngineStats;
 
-use super::prompt::ChatMessage;
+use super::prompt::ChatTurn;
 
 /// One prompt to answer with greedy decoding, stopping at the first line break or
 /// end-of-sequence token.
@@ -60,7 +60,7 @@ pub trait Backend: Send + Sync {
     /// a few so that one is always queued.
     fn parallel(&self) -> usize;
     /// The chat template applied to `messages`, with the assistant's turn opened.
-    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, BackendError>;
+    fn render_chat(&self, messages: &[ChatTurn]) -> Result<String, BackendError>;
     /// Token ids of the start of a prompt: special tokens in the text parsed, a BOS token
     /// prepended when the model wants one.
     fn encode_start(&self, text: &str) -> Result<Vec<u32>, BackendError>;

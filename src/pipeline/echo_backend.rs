@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::backend::{Answer, Backend, BackendError, Query, Ticket};
-use super::prompt::ChatMessage;
+use super::prompt::ChatTurn;
 use crate::llm::{EngineConfig, EngineStats};
 
 /// The environment variable that selects the stand-in.
@@ -150,7 +150,7 @@ impl Backend for EchoBackend {
     fn parallel(&self) -> usize {
         self.parallel
     }
-    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, BackendError> {
+    fn render_chat(&self, messages: &[ChatTurn]) -> Result<String, BackendError> {
         let mut s = String::new();
         for m in messages {
             s.push_str(&format!(

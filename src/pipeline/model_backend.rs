@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::llm::{ChatMessage as LlmMessage, EngineStats, Model, Request, Sampling, StopCheck};
 
 use super::backend::{Answer, Backend, BackendError, Query, Ticket};
-use super::prompt::ChatMessage;
+use super::prompt::ChatTurn;
 
 impl Backend for Model {
     fn model_id(&self) -> String {
@@ -21,7 +21,7 @@ impl Backend for Model {
         Model::parallel(self)
     }
 
-    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, BackendError> {
+    fn render_chat(&self, messages: &[ChatTurn]) -> Result<String, BackendError> {
         let messages: Vec<LlmMessage> = messages
             .iter()
             .map(|m| LlmMessage::new(m.role.clone(), m.content.clone()))

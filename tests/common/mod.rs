@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use isg::convert::{Bits, ConvertOptions, KvDtype, LogitsMode};
+use isg::convert::{Bits, ConvertOptions, KvCacheType, LogitsMode};
 use ort::memory::{Allocator, MemoryInfo};
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
@@ -133,7 +133,7 @@ pub fn converted(gguf: &Path, bits: Bits, logits: LogitsMode) -> PathBuf {
     let opts = ConvertOptions {
         bits,
         logits,
-        kv_dtype: KvDtype::F32,
+        kv_dtype: KvCacheType::F32,
         force: false,
     };
     let report = isg::convert::convert(gguf, &out, &opts).expect("convert");
