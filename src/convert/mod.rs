@@ -1,7 +1,7 @@
 //! GGUF to ONNX: [`convert`] turns a GGUF decoder (llama or qwen2 family) into a model folder
 //! that isg's engine and ONNX Runtime GenAI load.
 //!
-//! The folder holds `model.onnx` (the graph, see [`graph_builder`]), `model.onnx_data` (every
+//! The folder holds `model.onnx` (the graph, see [`decoder_graph`]), `model.onnx_data` (every
 //! weight, in one external data file), `config.json`, `genai_config.json`, and the tokenizer
 //! files. [`ConvertOptions`] picks the weight precision, which logits are computed and the KV
 //! cache type; [`ConvertReport`] says what was written. The folder is assembled in a temporary
@@ -9,7 +9,7 @@
 //! conversion is never mistaken for a finished one. [`width`] picks the weight width for this CPU.
 
 pub mod config;
-pub mod graph_builder;
+pub mod decoder_graph;
 pub mod llama;
 pub mod qwen2;
 pub mod spec;
@@ -26,7 +26,7 @@ use prost::Message;
 
 use crate::gguf::{Gguf, GgufError};
 use crate::onnx::build::GraphBuilder;
-use graph_builder::{DecoderGraph, GraphOptions};
+use decoder_graph::{DecoderGraph, GraphOptions};
 use spec::{Family, ModelSpec};
 use weights::WeightFormat;
 
