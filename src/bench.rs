@@ -86,29 +86,21 @@ pub fn prompts(model: &Model, count: usize, len: usize) -> anyhow::Result<Vec<Ve
 
 /// Resets the kernel's peak-RSS counter of this process (Linux `clear_refs`).
 pub fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    crate::process::reset_peak();
 }
 
 /// Peak resident memory of this process in MB (`VmHWM`).
 pub fn peak_rss_mb() -> f64 {
-    proc_status_kb("VmHWM:") / 1024.0
+    mb(crate::process::peak_resident_bytes())
 }
 
 /// Current resident memory of this process in MB (`VmRSS`).
 pub fn rss_mb() -> f64 {
-    proc_status_kb("VmRSS:") / 1024.0
+    mb(crate::process::resident_bytes())
 }
 
-fn proc_status_kb(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
+fn mb(bytes: Option<u64>) -> f64 {
+    bytes.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0))
 }
 
 /// Runs the benchmark; `progress` receives one line per finished level.

@@ -196,7 +196,10 @@ fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
     let start = Instant::now();
     let result = isg::llm::open_session(onnx_path, global.device);
     let seconds = start.elapsed().as_secs_f64();
-    let (rss_bytes, peak_rss_bytes) = memory();
+    let (rss_bytes, peak_rss_bytes) = (
+        isg::process::resident_bytes(),
+        isg::process::peak_resident_bytes(),
+    );
     let (error, generation, cannot_generate) = match result {
         Err(e) => (Some(e), None, None),
         Ok(session) => match generate_twice(session, onnx_path) {
@@ -234,20 +237,4 @@ fn generate_twice(
             onnx_path.display()
         ),
     })
-}
-
-/// Current and peak resident memory of this process, from `/proc/self/status`.
-fn memory() -> (Option<u64>, Option<u64>) {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return (None, None);
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().strip_suffix("kB"))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }

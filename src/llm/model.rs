@@ -88,7 +88,7 @@ impl Model {
         // What the weights really take is what the process holds once ONNX Runtime has loaded
         // and pre-packed them (for every session); the file sizes are the fallback where the
         // resident size cannot be read.
-        let in_use = resident_bytes().unwrap_or_else(|| report.weights_bytes());
+        let in_use = crate::process::resident_bytes().unwrap_or_else(|| report.weights_bytes());
         let share = EngineConfig {
             parallel: parallel.div_ceil(sessions),
             max_memory: settings.engine.max_memory / sessions as u64,
@@ -244,20 +244,6 @@ fn check_budget(
         context,
         budget_mib: budget >> 20,
     })
-}
-
-/// Resident memory of this process (`VmRSS`), where the platform reports it.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
 }
 
 /// End-of-sequence ids from the configs and the ids whose text contains a line break.
