@@ -1,6 +1,7 @@
 //! The tokenizer built from SmolLM2's GGUF file (catalog model `smollm2-135m`) agrees with
 //! llama.cpp and with the model's own vocabulary.
 
+mod prereq;
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;
 
@@ -43,7 +44,7 @@ fn chat_template_renders_the_fixture_prompt() {
 
 #[test]
 fn special_tokens_match_the_gguf_vocabulary() {
-    let Some(gguf_path) = tokenizer_data::smollm2_gguf() else {
+    let Some(gguf_path) = prereq::smollm2_gguf() else {
         return;
     };
     let gguf = isg::gguf::Gguf::open(&gguf_path).unwrap();

@@ -42,15 +42,6 @@ pub fn ensure_runtime(explicit: Option<&Path>) -> Result<&'static RuntimeInfo, P
     }
 }
 
-/// Loads ONNX Runtime for a test, fetching it if needed; panics with the reason otherwise
-/// (tests that need the runtime fail rather than skip).
-pub fn runtime_for_tests() -> &'static RuntimeInfo {
-    match ensure_runtime(None) {
-        Ok(info) => info,
-        Err(e) => panic!("ONNX Runtime is required for this test and could not be had: {e}"),
-    }
-}
-
 /// Downloads the onnxruntime wheel into `<cache>/downloads` and extracts
 /// `onnxruntime/capi/libonnxruntime.so*` into `<cache>/onnxruntime/`. Returns the library path.
 pub fn fetch_into_cache(cache: &Path, pip: &Pip) -> Result<PathBuf, ProvisionError> {

@@ -1,5 +1,5 @@
-//! Shared helpers of the pipeline tests: copies of real source files to work on, the tokio crate
-//! from the cargo registry, and a stand-in engine for tests of the run's plumbing.
+//! Shared helpers of the pipeline tests: copies of real source files to work on, and the
+//! stand-in engine for tests of the run's plumbing.
 
 #![allow(dead_code)]
 
@@ -31,32 +31,6 @@ pub const REAL_FILES: [&str; 5] = [
     "src/bench.rs",
     "build.rs",
 ];
-
-const TOKIO: &str = "tokio-1.54.1";
-
-/// The tokio crate in the local cargo registry. Missing: `None`, except under `CI=true`, where
-/// the test fails.
-pub fn tokio() -> Option<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_else(|| PathBuf::from(".cargo"));
-    let found = std::fs::read_dir(home.join("registry/src"))
-        .ok()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join(TOKIO))
-        .find(|p| p.join("Cargo.toml").is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{TOKIO} is not in the cargo registry; run `cargo fetch` in a crate that depends on it"
-        );
-        eprintln!("skipped: {TOKIO} is not in the cargo registry");
-    }
-    found
-}
 
 /// The stand-in engine for plumbing tests: text is one token per character, the chat template
 /// is ChatML, and every answer is a fixed sentence naming how many prompt tokens it read. It is
