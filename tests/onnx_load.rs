@@ -3,13 +3,13 @@
 //! Runtime's own message under it. These tests need the ONNX Runtime library: without it they are
 //! skipped, except under `CI=true`, where they fail (see [`prereq`]).
 
-mod inspect_models;
+mod onnx_models;
 mod prereq;
 
 use std::path::Path;
 use std::process::Command;
 
-use inspect_models::*;
+use onnx_models::*;
 use ort::session::Session;
 use ort::value::Tensor;
 

@@ -2,13 +2,13 @@
 //! and absurd sizes give a model or a verdict, never a panic; plus the library API the model
 //! loader uses ([`isg::onnx::preflight`]).
 
-mod inspect_models;
+mod onnx_models;
 
 use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
-use inspect_models::*;
+use onnx_models::*;
 use isg::onnx::proto::{AttributeProto, GraphProto, NodeProto, TensorProto};
 use isg::onnx::{self, Verdict};
 use prost::Message;
