@@ -30,7 +30,7 @@ const TREE: [&str; 12] = [
     "src/pipeline/shard.rs",
     "src/source/walk.rs",
     "src/source/chunk.rs",
-    "src/source/items.rs",
+    "src/source/outline.rs",
     "src/provision/pip.rs",
     "src/bench.rs",
     "src/gguf/read.rs",
