@@ -8,9 +8,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
-use onnx_models::*;
 use isg::onnx::proto::{AttributeProto, GraphProto, NodeProto, TensorProto};
 use isg::onnx::{self, Verdict};
+use onnx_models::*;
 use prost::Message;
 
 /// A small deterministic generator (xorshift64*).

@@ -38,11 +38,11 @@ static SKIPPED: Mutex<usize> = Mutex::new(0);
 extern "C" fn print_skip_count() {
     let n = *SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
     if n > 0 {
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {n} test{} of this binary for missing prerequisites (CI=true makes them fail)",
+        let line = format!(
+            "skipped: {n} test{} of this binary for missing prerequisites (CI=true makes them fail)\n",
             if n == 1 { "" } else { "s" }
         );
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
 }
 
@@ -56,7 +56,7 @@ pub fn unavailable<T>(why: impl std::fmt::Display) -> Option<T> {
         .to_string();
     // Written to the process's stderr, not through `eprintln!`, so the harness does not capture
     // it and the line shows even when the test passes.
-    let _ = writeln!(std::io::stderr(), "skipped: {test}: {why}");
+    let _ = std::io::stderr().write_all(format!("skipped: {test}: {why}\n").as_bytes());
     let mut n = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
     if *n == 0 {
         // SAFETY: registers a plain function that only reads a counter and writes a line.
