@@ -1,6 +1,6 @@
 //! Measuring summary quality on code that documents itself.
 //!
-//! The principal entry point is [`evaluate`]: it takes a [`Backend`](crate::pipeline::Backend)
+//! The principal entry point is [`evaluate()`]: it takes a [`Backend`](crate::pipeline::Backend)
 //! and the same [`SummarizeSettings`](crate::pipeline::SummarizeSettings) as `isg summarize`,
 //! finds the files of the tree that open with a module doc ([`collect_cases`]: Rust `//!`,
 //! a Python docstring, a Go package comment, a leading JS/TS/C comment), writes them without

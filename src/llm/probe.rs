@@ -137,7 +137,7 @@ pub fn open_session(onnx: &Path, device: Device) -> Result<OpenedSession, String
 }
 
 impl OpenedSession {
-    /// Hands the session to the decoder and runs [`probe`] on it.
+    /// Hands the session to the decoder and runs the two steps of `probe` on it.
     pub fn probe(self) -> Result<Probe, ProbeError> {
         let mut decoder =
             SessionRunner::from_session(self.session, &self.path).map_err(ProbeError::Open)?;

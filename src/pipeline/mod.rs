@@ -1,6 +1,6 @@
 //! The summarize pipeline: chunks in, one-line summaries out.
 //!
-//! The principal entry point is [`summarize`]: it takes [`SummarizeSettings`] (what to walk,
+//! The principal entry point is [`summarize()`]: it takes [`SummarizeSettings`] (what to walk,
 //! where to write, the view, the budgets, the shard) and a [`Backend`] (a loaded model: chat
 //! template, tokenizer, engine), and returns a [`RunReport`]. Data flows one way: the tree is
 //! walked and cut into chunks ([`crate::source`]); each chunk is looked up in the [`Cache`] by a
