@@ -13,10 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use isg::llm::chat::ChatMessage;
-use isg::llm::engine::{EngineConfig, Request};
-use isg::llm::model::{Model, ModelSettings};
-use isg::llm::sample::Sampling;
+use isg::llm::{ChatMessage, EngineConfig, Model, ModelSettings, Request, Sampling};
 use isg::pipeline::compose::{fallback_line, summary_for};
 use isg::pipeline::prompt::LineStyle;
 use isg::source::{Chunk, Comments, Language, SourceFile, View, chunk_file, view};

@@ -8,12 +8,11 @@
 
 use std::path::PathBuf;
 
-use isg::llm::chat::ChatMessage;
-use isg::llm::tokenizer::TextTokenizer;
+use isg::llm::{ChatMessage, TextTokenizer};
 use isg::pipeline::prompt::{DESIGNS, PromptTemplate, template_messages};
 use isg::pipeline::reduce::fit;
-use isg::pipeline::run::places;
 use isg::pipeline::settings::DEFAULT_VIEW;
+use isg::pipeline::summarize::places;
 use isg::source::{DEFAULT_MAX_LINES, WalkSettings, chunk_files, walk};
 
 fn main() -> anyhow::Result<()> {

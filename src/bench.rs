@@ -10,14 +10,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::llm::engine::Request;
-use crate::llm::model::Model;
-use crate::llm::sample::Sampling;
+use crate::llm::{Model, Request, Sampling};
 
 /// Real Rust source the prompts are cut from.
 const CORPUS: &[&str] = &[
     include_str!("llm/engine.rs"),
-    include_str!("llm/decoder.rs"),
+    include_str!("llm/session_runner.rs"),
     include_str!("llm/kv.rs"),
     include_str!("llm/runtime.rs"),
     include_str!("llm/sample.rs"),
@@ -88,29 +86,21 @@ pub fn prompts(model: &Model, count: usize, len: usize) -> anyhow::Result<Vec<Ve
 
 /// Resets the kernel's peak-RSS counter of this process (Linux `clear_refs`).
 pub fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    crate::process::reset_peak();
 }
 
 /// Peak resident memory of this process in MB (`VmHWM`).
 pub fn peak_rss_mb() -> f64 {
-    proc_status_kb("VmHWM:") / 1024.0
+    mb(crate::process::peak_resident_bytes())
 }
 
 /// Current resident memory of this process in MB (`VmRSS`).
 pub fn rss_mb() -> f64 {
-    proc_status_kb("VmRSS:") / 1024.0
+    mb(crate::process::resident_bytes())
 }
 
-fn proc_status_kb(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
+fn mb(bytes: Option<u64>) -> f64 {
+    bytes.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0))
 }
 
 /// Runs the benchmark; `progress` receives one line per finished level.
@@ -136,15 +126,7 @@ pub fn run(
 
     let plain_prefill_tok_s = {
         let p = prompts(model, 1, settings.prompt_tokens)?.remove(0);
-        let secs = crate::llm::decoder::plain_prefill_seconds(
-            model.onnx_path(),
-            &p,
-            &crate::llm::decoder::SessionSettings {
-                threads: 0,
-                device: model.device(),
-                prepacked: None,
-            },
-        )?;
+        let secs = crate::llm::plain_prefill_seconds(model.onnx_path(), &p, model.device())?;
         p.len() as f64 / secs
     };
     progress(&format!(

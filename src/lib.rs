@@ -5,7 +5,10 @@
 //! chunks into prompts and feeds them to the [`llm`] engine, and writes the summaries to sinks.
 //! [`onnx`] reads and checks ONNX models without loading their weights, [`gguf`] reads GGUF files
 //! and [`convert`] turns them into ONNX decoder folders. [`provision`] fetches ONNX Runtime and the
-//! catalog models into isg's cache and resolves `--model` to a folder.
+//! catalog models into isg's cache and resolves `--model` to a folder. [`process`] reads this
+//! process's memory figures.
+
+#![warn(missing_docs)]
 
 pub mod bench;
 pub mod convert;
@@ -14,5 +17,6 @@ pub mod gguf;
 pub mod llm;
 pub mod onnx;
 pub mod pipeline;
+pub mod process;
 pub mod provision;
 pub mod source;

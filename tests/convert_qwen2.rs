@@ -7,6 +7,7 @@
 //! `ISG_TEST_QWEN15_GGUF=... cargo test --test convert_qwen2 -- --ignored`.
 
 mod common;
+mod prereq;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use std::time::Instant;
 
 use common::*;
 use isg::convert::{Bits, LogitsMode};
-use isg::llm::chat::ChatMessage;
+use isg::llm::ChatMessage;
+use prereq::*;
 
 /// Greedy steps compared after the prompt.
 const STEPS: usize = 20;
@@ -67,7 +69,7 @@ fn check_tokenizer(gguf_path: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let summary = isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).unwrap();
     assert_eq!(summary.pre_tokenizer.as_deref(), Some("qwen2"));
-    let tok = isg::llm::tokenizer::TextTokenizer::load(dir.path()).unwrap();
+    let tok = isg::llm::TextTokenizer::load(dir.path()).unwrap();
 
     assert!(!tok.uses_fallback_chat_template());
     assert!(!tok.add_bos());
@@ -313,7 +315,7 @@ fn check_4bit(gguf_path: &Path) {
 
 #[test]
 fn qwen05_int4_stays_close_to_candle() {
-    let (Some(gguf), Some(_)) = (qwen_05b_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (qwen_05b_gguf(), onnx_runtime()) else {
         return;
     };
     check_4bit(&gguf);
@@ -321,7 +323,7 @@ fn qwen05_int4_stays_close_to_candle() {
 
 #[test]
 fn qwen05_int8_agrees_with_candle_over_20_greedy_steps() {
-    let (Some(gguf), Some(_)) = (qwen_05b_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (qwen_05b_gguf(), onnx_runtime()) else {
         return;
     };
     check_candle(&gguf, Bits::B8);
@@ -332,7 +334,7 @@ fn qwen05_int8_agrees_with_candle_over_20_greedy_steps() {
 /// criteria on the first step and to the 4-bit ones over the greedy steps.
 #[test]
 fn qwen05_int8_rows_agree_with_candle() {
-    let (Some(gguf), Some(_)) = (qwen_05b_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (qwen_05b_gguf(), onnx_runtime()) else {
         return;
     };
     let a = agreement(&gguf, Bits::I8);
@@ -376,14 +378,14 @@ fn qwen15_tokenizer_matches_transformers_on_a_chat_prompt() {
 #[test]
 #[ignore = "needs the 1.5B GGUF in ISG_TEST_QWEN15_GGUF; about 3 GB of memory"]
 fn qwen15_int4_stays_close_to_candle() {
-    runtime().expect("ONNX Runtime");
+    require!(onnx_runtime());
     check_4bit(&qwen_15b_gguf());
 }
 
 #[test]
 #[ignore = "needs the 1.5B GGUF in ISG_TEST_QWEN15_GGUF; about 4 GB of memory"]
 fn qwen15_int8_agrees_with_candle_over_20_greedy_steps() {
-    runtime().expect("ONNX Runtime");
+    require!(onnx_runtime());
     check_candle(&qwen_15b_gguf(), Bits::B8);
 }
 

@@ -4,13 +4,15 @@
 //! prefill and ragged batched decode give the same logits as one sequence run alone.
 
 mod common;
+mod prereq;
 
 use common::*;
 use isg::convert::{Bits, LogitsMode};
+use prereq::*;
 
 /// Same top-1 as llama.cpp after the fixture's 68 prompt ids, correlation ≥ 0.99.
 fn check_llamacpp(bits: Bits) {
-    let (Some(gguf), Some(_)) = (smollm2_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (smollm2_gguf(), onnx_runtime()) else {
         return;
     };
     let dir = converted(&gguf, bits, LogitsMode::Last);
@@ -58,7 +60,7 @@ fn check_candle(bits: Bits, tolerance: f32, max_near_ties: usize) {
     use candle_core::{Device, Tensor};
     use candle_transformers::models::quantized_llama::ModelWeights;
 
-    let (Some(gguf_path), Some(_)) = (smollm2_gguf(), runtime()) else {
+    let (Some(gguf_path), Some(_)) = (smollm2_gguf(), onnx_runtime()) else {
         return;
     };
     let dir = converted(&gguf_path, bits, LogitsMode::Last);
@@ -162,7 +164,7 @@ fn pseudo_text(n: usize, seed: u64) -> Vec<i64> {
 /// A prompt prefilled in two pieces of 512 gives the same last logits as in one piece.
 #[test]
 fn chunked_prefill_matches_one_piece() {
-    let (Some(gguf), Some(_)) = (smollm2_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (smollm2_gguf(), onnx_runtime()) else {
         return;
     };
     let dir = converted(&gguf, isg::convert::DEFAULT_BITS, LogitsMode::Last);
@@ -178,7 +180,7 @@ fn chunked_prefill_matches_one_piece() {
 /// Two rows of different lengths decoded in one batch give what each row gives alone.
 #[test]
 fn ragged_batch_decode_matches_rows_alone() {
-    let (Some(gguf), Some(_)) = (smollm2_gguf(), runtime()) else {
+    let (Some(gguf), Some(_)) = (smollm2_gguf(), onnx_runtime()) else {
         return;
     };
     let dir = converted(&gguf, isg::convert::DEFAULT_BITS, LogitsMode::Last);

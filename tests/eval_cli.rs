@@ -2,6 +2,8 @@
 //! tree of documented files in three languages with the real default model. The model test
 //! sets the model up when it is missing and fails under `CI=true` if that is not possible.
 
+mod prereq;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -43,7 +45,7 @@ fn scores_a_predictions_file_like_score_sh() {
 
 #[test]
 fn evaluates_a_small_tree_with_the_real_model() {
-    let model = isg::provision::model_for_tests();
+    let model = require!(prereq::catalog_model());
     let tmp = tempfile::tempdir().unwrap();
     let tree = tmp.path().join("tree");
     let files = [

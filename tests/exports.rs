@@ -7,13 +7,12 @@
 //! strategy, and `isg inspect --load` must say so; a folder whose configs contradict the weights
 //! is refused with the reason, never with ONNX Runtime's message.
 
+mod prereq;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use isg::llm::discover::KvStrategy;
-use isg::llm::engine::{EngineConfig, Request};
-use isg::llm::model::{Model, ModelSettings};
-use isg::llm::sample::Sampling;
+use isg::llm::{EngineConfig, KvStrategy, Model, ModelSettings, Request, Sampling};
 
 const FOLDERS: [&str; 6] = [
     "qwen2-genai-int4",
@@ -58,7 +57,7 @@ fn expected(name: &str) -> Expected {
 }
 
 fn open(name: &str, parallel: usize) -> Model {
-    isg::provision::runtime_for_tests();
+    prereq::onnx_runtime().expect("ONNX Runtime, checked at the start of the test");
     let settings = ModelSettings {
         engine: EngineConfig {
             parallel,
@@ -95,6 +94,7 @@ fn strategy_of(name: &str) -> KvStrategy {
 
 #[test]
 fn every_export_gives_its_tools_greedy_tokens_and_picks_its_strategy() {
+    require!(prereq::onnx_runtime());
     for name in FOLDERS {
         let want = expected(name);
         let model = open(name, 4);
@@ -108,6 +108,7 @@ fn every_export_gives_its_tools_greedy_tokens_and_picks_its_strategy() {
 
 #[test]
 fn the_builders_symbolic_head_size_comes_from_genai_config() {
+    require!(prereq::onnx_runtime());
     let model = open("qwen2-genai-int4", 1);
     let io = model.engine().io();
     // config.json is absent from builder folders: 16 can only come from genai_config.json.
@@ -159,17 +160,19 @@ fn batch_equals_alone(name: &str) {
 
 #[test]
 fn in_place_strategy_gives_the_same_tokens_alone_or_in_a_batch_of_20() {
+    require!(prereq::onnx_runtime());
     batch_equals_alone("qwen2-genai-fp32");
 }
 
 #[test]
 fn growing_strategy_gives_the_same_tokens_alone_or_in_a_batch_of_20() {
+    require!(prereq::onnx_runtime());
     batch_equals_alone("qwen2-optimum");
     batch_equals_alone("llama-optimum");
 }
 
 fn isg(args: &[&str]) -> (i32, String, String) {
-    let rt = isg::provision::runtime_for_tests();
+    let rt = prereq::onnx_runtime().expect("ONNX Runtime, checked at the start of the test");
     let out = Command::new(env!("CARGO_BIN_EXE_isg"))
         .args(args)
         .env("ORT_DYLIB_PATH", &rt.library)
@@ -184,6 +187,7 @@ fn isg(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn isg_generate_prints_the_tools_greedy_text() {
+    require!(prereq::onnx_runtime());
     for name in ["qwen2-genai-int4", "llama-optimum"] {
         let want = expected(name);
         let dir = fixture(name);
@@ -208,6 +212,7 @@ fn isg_generate_prints_the_tools_greedy_text() {
 
 #[test]
 fn inspect_load_runs_two_steps_and_names_the_strategy() {
+    require!(prereq::onnx_runtime());
     for name in FOLDERS {
         let dir = fixture(name);
         let (code, stdout, stderr) = isg(&["inspect", dir.to_str().unwrap(), "--load"]);
@@ -258,6 +263,7 @@ fn with_genai_config(t: &Path, name: &str, edit: impl Fn(&mut serde_json::Value)
 
 #[test]
 fn a_head_size_the_weights_contradict_is_refused_with_the_reason() {
+    require!(prereq::onnx_runtime());
     let t = tempfile::tempdir().unwrap();
     let dir = with_genai_config(t.path(), "qwen2-genai-int4", |v| {
         v["model"]["decoder"]["head_size"] = 8.into();
@@ -286,6 +292,7 @@ fn a_head_size_the_weights_contradict_is_refused_with_the_reason() {
 
 #[test]
 fn a_symbolic_head_size_no_config_states_is_refused_with_the_fix() {
+    require!(prereq::onnx_runtime());
     let t = tempfile::tempdir().unwrap();
     let dir = with_genai_config(t.path(), "llama-genai-fp32", |v| {
         v["model"]["decoder"]

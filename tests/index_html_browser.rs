@@ -1,31 +1,17 @@
 //! `index.html` in a real browser: headless Chromium loads the page of a summarized tree with
 //! a search in its URL (`#q=shard_of`), and the dumped DOM shows the matching chunk marked,
 //! its ancestors open and unrelated files hidden; a screenshot is taken. Needs Debian's
-//! `chromium` on the PATH (`apt-get install -y chromium`); without it the test says so and
-//! passes, except under `CI=true`, where it fails.
+//! `chromium` on the PATH (`apt-get install -y chromium`); without it the test is skipped, except
+//! under `CI=true`, where it fails (see [`prereq`]).
 
 mod pipeline_common;
+mod prereq;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use isg::pipeline::{ProgressMode, SummarizeSettings, summarize};
-use pipeline_common::{REAL_FILES, StandIn, copy_real_files};
-
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path)
-        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is not installed; install it with `apt-get install -y chromium`"
-        );
-        eprintln!("skipped: chromium is not installed (apt-get install -y chromium)");
-    }
-    found
-}
+use pipeline_common::{REAL_FILES, copy_real_files, stand_in};
 
 fn browser(chromium: &Path, profile: &Path, args: &[&str]) -> String {
     let out = Command::new(chromium)
@@ -63,7 +49,7 @@ fn class_of<'a>(dom: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn the_search_in_the_url_finds_an_item_in_chromium() {
-    let Some(chromium) = chromium() else { return };
+    let chromium = require!(prereq::chromium());
     let tmp = tempfile::tempdir().unwrap();
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let out = tmp.path().join("out");
@@ -71,7 +57,7 @@ fn the_search_in_the_url_finds_an_item_in_chromium() {
     s.out_dir = out.clone();
     s.max_lines = 60;
     s.progress = ProgressMode::Quiet;
-    summarize(&StandIn::new(), &s).unwrap();
+    summarize(&stand_in(), &s).unwrap();
     let page = out.join("index.html");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(

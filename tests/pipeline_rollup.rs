@@ -8,16 +8,12 @@ mod pipeline_common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
 
-use isg::llm::engine::{Completion, EngineError, EngineStats, Finish, Request};
+use isg::pipeline::echo_backend::EchoBackend;
 use isg::pipeline::merge::merge_rolled_up;
-use isg::pipeline::prompt::ChatMessage;
 use isg::pipeline::rollup::map::{MapFormat, render_map};
 use isg::pipeline::sink::{read_records, read_report};
-use isg::pipeline::{
-    Backend, Kind, ProgressMode, Shard, SummarizeSettings, SummaryRecord, Ticket, summarize,
-};
+use isg::pipeline::{Kind, ProgressMode, Shard, SummarizeSettings, SummaryRecord, summarize};
 use pipeline_common::{REAL_FILES, copy_real_files};
 
 /// Words the stand-in builds its answers from.
@@ -29,94 +25,34 @@ const WORDS: [&str; 16] = [
 /// A stand-in engine: one token per character, ChatML, and an answer made of words picked by a
 /// hash of the whole prompt, so a different prompt almost surely gets a different answer.
 /// Roll-up prompts containing `code_for` get an answer that reads as code.
-struct Wordy {
-    prompts: Mutex<Vec<String>>,
-    code_for: Option<&'static str>,
-}
-
-impl Wordy {
-    fn new() -> Wordy {
-        Wordy {
-            prompts: Mutex::new(Vec::new()),
-            code_for: None,
-        }
-    }
-    fn taken(&self) -> Vec<String> {
-        std::mem::take(&mut *self.prompts.lock().unwrap())
-    }
-}
-
-fn text_of(ids: &[u32]) -> String {
-    ids.iter().filter_map(|&i| char::from_u32(i)).collect()
-}
-
-impl Backend for Wordy {
-    fn model_id(&self) -> String {
-        "wordy".into()
-    }
-    fn context(&self) -> usize {
-        1 << 20
-    }
-    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, String> {
-        let mut s = String::new();
-        for m in messages {
-            s.push_str(&format!(
-                "<|im_start|>{}\n{}<|im_end|>\n",
-                m.role, m.content
-            ));
-        }
-        s.push_str("<|im_start|>assistant\n");
-        Ok(s)
-    }
-    fn encode_start(&self, text: &str) -> Result<Vec<u32>, String> {
-        self.encode(text)
-    }
-    fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
-        Ok(text.chars().map(u32::from).collect())
-    }
-    fn decode(&self, ids: &[u32]) -> Result<String, String> {
-        Ok(text_of(ids))
-    }
-    fn submit(&self, request: Request) -> Ticket {
-        let prompt = text_of(&request.prompt);
-        self.prompts.lock().unwrap().push(prompt.clone());
-        let h = prompt.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x100000001b3)
-        });
-        let pick = |k: u32| WORDS[((h >> (k * 4)) & 15) as usize];
-        let answer = if self.code_for.is_some_and(|m| prompt.contains(m)) {
-            "fn main() { let x = 1; }".to_string()
-        } else {
-            format!(
-                "Handles {} {} and {} {}.",
-                pick(0),
-                pick(1),
-                pick(2),
-                pick(3)
-            )
-        };
-        Box::new(move || -> Result<Completion, EngineError> {
-            Ok(Completion {
-                tokens: answer.chars().map(u32::from).collect(),
-                finish: Finish::Newline,
-                prompt_tokens: request.prompt.len(),
-                reused_prefix_tokens: request.shared_prefix,
-                queue_ms: 0.0,
-                prefill_ms: 0.0,
-                decode_ms: 0.0,
-            })
+fn wordy(code_for: Option<&'static str>) -> EchoBackend {
+    EchoBackend::new()
+        .with_id("wordy")
+        .with_context(1 << 20)
+        .with_parallel(4)
+        .with_answer(move |prompt, _| {
+            let h = prompt.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100000001b3)
+            });
+            let pick = |k: u32| WORDS[((h >> (k * 4)) & 15) as usize];
+            if code_for.is_some_and(|m| prompt.contains(m)) {
+                "fn main() { let x = 1; }".to_string()
+            } else {
+                format!(
+                    "Handles {} {} and {} {}.",
+                    pick(0),
+                    pick(1),
+                    pick(2),
+                    pick(3)
+                )
+            }
         })
-    }
-    fn stats(&self) -> EngineStats {
-        EngineStats::default()
-    }
 }
 
 fn settings(root: &Path, out: &Path) -> SummarizeSettings {
     let mut s = SummarizeSettings::new(root);
     s.out_dir = out.to_path_buf();
     s.max_lines = 60;
-    s.parallel = 4;
     s.progress = ProgressMode::Quiet;
     s
 }
@@ -155,7 +91,7 @@ fn files_dirs_and_root_get_lines_and_edits_recompute_only_their_ancestors() {
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let out = tmp.path().join("out");
     let s = settings(&root, &out);
-    let backend = Wordy::new();
+    let backend = wordy(None);
     let report = summarize(&backend, &s).unwrap();
     let recs = records(&out);
     let chunks = of_kind(&recs, Kind::Chunk);
@@ -192,7 +128,7 @@ fn files_dirs_and_root_get_lines_and_edits_recompute_only_their_ancestors() {
         }
     }
     assert!(multi >= 2, "the test needs files of several chunks");
-    let (file_prompts, dir_prompts, chunk_prompts) = split_prompts(&backend.taken());
+    let (file_prompts, dir_prompts, chunk_prompts) = split_prompts(&backend.take_prompts());
     assert_eq!(chunk_prompts, chunks.len());
     assert_eq!(file_prompts, multi);
     assert_eq!(dir_prompts.len(), 4, "{dir_prompts:?}");
@@ -224,9 +160,9 @@ fn files_dirs_and_root_get_lines_and_edits_recompute_only_their_ancestors() {
     );
 
     // A rerun asks nothing.
-    let again = Wordy::new();
+    let again = wordy(None);
     summarize(&again, &s).unwrap();
-    assert!(again.taken().is_empty());
+    assert!(again.take_prompts().is_empty());
     let same = records(&out);
     assert_eq!(same.len(), recs.len());
     assert!(same.iter().filter(|r| r.view == "rollup").all(|r| r.cached));
@@ -237,9 +173,9 @@ fn files_dirs_and_root_get_lines_and_edits_recompute_only_their_ancestors() {
     let changed = text.replacen("MAX_ITEMS: usize = 6", "MAX_ITEMS: usize = 7", 1);
     assert_ne!(changed, text);
     std::fs::write(&edited, changed).unwrap();
-    let third = Wordy::new();
+    let third = wordy(None);
     summarize(&third, &s).unwrap();
-    let (file_prompts, dir_prompts, chunk_prompts) = split_prompts(&third.taken());
+    let (file_prompts, dir_prompts, chunk_prompts) = split_prompts(&third.take_prompts());
     assert_eq!((chunk_prompts, file_prompts), (1, 1));
     assert_eq!(
         dir_prompts,
@@ -270,8 +206,7 @@ fn a_rejected_answer_gets_a_line_built_from_the_children() {
     let tmp = tempfile::tempdir().unwrap();
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let out = tmp.path().join("out");
-    let mut backend = Wordy::new();
-    backend.code_for = Some("Directory: src/pipeline\n");
+    let backend = wordy(Some("Directory: src/pipeline\n"));
     summarize(&backend, &settings(&root, &out)).unwrap();
     let recs = records(&out);
     let dir = recs
@@ -299,7 +234,7 @@ fn merged_shards_get_the_lines_of_an_unsharded_run() {
     let tmp = tempfile::tempdir().unwrap();
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let whole = tmp.path().join("whole");
-    summarize(&Wordy::new(), &settings(&root, &whole)).unwrap();
+    summarize(&wordy(None), &settings(&root, &whole)).unwrap();
     let all = records(&whole);
 
     let mut dirs = Vec::new();
@@ -307,7 +242,7 @@ fn merged_shards_get_the_lines_of_an_unsharded_run() {
         let out = tmp.path().join(format!("shard{k}"));
         let mut s = settings(&root, &out);
         s.shard = Shard { index: k, count: 3 };
-        summarize(&Wordy::new(), &s).unwrap();
+        summarize(&wordy(None), &s).unwrap();
         let recs = records(&out);
         assert!(
             recs.iter()
@@ -316,9 +251,9 @@ fn merged_shards_get_the_lines_of_an_unsharded_run() {
         dirs.push(out);
     }
     let merged = tmp.path().join("merged");
-    let backend = Wordy::new();
+    let backend = wordy(None);
     let report = merge_rolled_up(&dirs, &merged, Some(&backend)).unwrap();
-    let (files, dir_prompts, chunks) = split_prompts(&backend.taken());
+    let (files, dir_prompts, chunks) = split_prompts(&backend.take_prompts());
     assert_eq!((files, chunks, dir_prompts.len()), (0, 0, 4));
     assert_eq!(report.rollup.unwrap().dirs, 4);
     let key = |r: &SummaryRecord| {
@@ -335,9 +270,9 @@ fn merged_shards_get_the_lines_of_an_unsharded_run() {
     assert_eq!(joined, all.iter().map(key).collect::<Vec<_>>());
 
     // A second merge finds every line in the merged folder's cache.
-    let again = Wordy::new();
+    let again = wordy(None);
     merge_rolled_up(&dirs, &merged, Some(&again)).unwrap();
-    assert!(again.taken().is_empty());
+    assert!(again.take_prompts().is_empty());
 }
 
 #[test]
@@ -345,7 +280,7 @@ fn the_map_fits_its_budget_root_first() {
     let tmp = tempfile::tempdir().unwrap();
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let out = tmp.path().join("out");
-    summarize(&Wordy::new(), &settings(&root, &out)).unwrap();
+    summarize(&wordy(None), &settings(&root, &out)).unwrap();
     let recs = records(&out);
     let report = read_report(&out.join("run.json")).unwrap();
     let imp = isg::pipeline::rollup::map::importance(&root, &recs);

@@ -6,19 +6,19 @@ mod pipeline_common;
 
 use std::path::Path;
 
+use isg::pipeline::echo_backend::EchoBackend;
 use isg::pipeline::rollup::prompt::SYSTEM as ROLLUP_SYSTEM;
 use isg::pipeline::sink::read_records;
 use isg::pipeline::{
     Kind, ProgressMode, Reduction, Shard, SummarizeSettings, SummaryRecord, summarize,
 };
 use isg::source::View;
-use pipeline_common::{REAL_FILES, StandIn, copy_real_files};
+use pipeline_common::{REAL_FILES, copy_real_files, stand_in};
 
 fn settings(root: &Path, out: &Path) -> SummarizeSettings {
     let mut s = SummarizeSettings::new(root);
     s.out_dir = out.to_path_buf();
     s.max_lines = 60;
-    s.parallel = 4;
     s.progress = ProgressMode::Quiet;
     s
 }
@@ -31,8 +31,8 @@ fn records(out: &Path) -> Vec<SummaryRecord> {
 }
 
 /// Requests for chunks (roll-up requests left out).
-fn chunk_submissions(backend: &StandIn) -> usize {
-    let prompts = backend.prompts.lock().unwrap();
+fn chunk_submissions(backend: &EchoBackend) -> usize {
+    let prompts = backend.prompts();
     prompts
         .iter()
         .filter(|p| !p.contains(ROLLUP_SYSTEM))
@@ -59,7 +59,7 @@ fn writes_outputs_then_reuses_the_cache() {
     let out = tmp.path().join("out");
     let s = settings(&root, &out);
 
-    let backend = StandIn::new();
+    let backend = stand_in();
     let report = summarize(&backend, &s).unwrap();
     let first = records(&out);
     assert!(first.len() >= REAL_FILES.len(), "{}", first.len());
@@ -106,7 +106,7 @@ fn writes_outputs_then_reuses_the_cache() {
     assert_eq!(run["totals"]["chunks"], first.len());
 
     // A rerun computes nothing and writes the same records, marked cached.
-    let again = StandIn::new();
+    let again = stand_in();
     let report = summarize(&again, &s).unwrap();
     assert_eq!(chunk_submissions(&again), 0);
     assert_eq!(report.totals.cached, first.len());
@@ -127,7 +127,7 @@ fn edits_recompute_only_changed_chunks_and_deleted_files_drop_out() {
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let out = tmp.path().join("out");
     let s = settings(&root, &out);
-    summarize(&StandIn::new(), &s).unwrap();
+    summarize(&stand_in(), &s).unwrap();
     let before = records(&out);
 
     // Append an item to one file and delete another.
@@ -137,7 +137,7 @@ fn edits_recompute_only_changed_chunks_and_deleted_files_drop_out() {
     std::fs::write(&edited, text).unwrap();
     std::fs::remove_file(root.join("src/bench.rs")).unwrap();
 
-    let backend = StandIn::new();
+    let backend = stand_in();
     let report = summarize(&backend, &s).unwrap();
     let after = records(&out);
     let computed: Vec<&SummaryRecord> = after.iter().filter(|r| !r.cached).collect();
@@ -179,8 +179,7 @@ fn failures_are_recorded_retried_once_and_not_cached() {
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let out = tmp.path().join("out");
     let s = settings(&root, &out);
-    let mut backend = StandIn::new();
-    backend.fail_marker = Some("File: build.rs".into());
+    let backend = stand_in().failing_on("File: build.rs");
     let report = summarize(&backend, &s).unwrap();
     let recs = records(&out);
     let failed: Vec<&SummaryRecord> = recs.iter().filter(|r| r.error.is_some()).collect();
@@ -203,7 +202,7 @@ fn failures_are_recorded_retried_once_and_not_cached() {
     );
 
     // The rerun retries exactly the failed chunks.
-    let again = StandIn::new();
+    let again = stand_in();
     let report = summarize(&again, &s).unwrap();
     assert_eq!(chunk_submissions(&again), failed.len());
     assert_eq!(report.totals.failed, 0);
@@ -214,7 +213,7 @@ fn shards_partition_the_chunks() {
     let tmp = tempfile::tempdir().unwrap();
     let root = copy_real_files(&tmp.path().join("tree"), &REAL_FILES);
     let whole = tmp.path().join("whole");
-    summarize(&StandIn::new(), &settings(&root, &whole)).unwrap();
+    summarize(&stand_in(), &settings(&root, &whole)).unwrap();
     let all = records(&whole);
 
     let mut dirs = Vec::new();
@@ -223,7 +222,7 @@ fn shards_partition_the_chunks() {
         let out = tmp.path().join(format!("shard{k}"));
         let mut s = settings(&root, &out);
         s.shard = Shard { index: k, count: 3 };
-        summarize(&StandIn::new(), &s).unwrap();
+        summarize(&stand_in(), &s).unwrap();
         for r in records(&out) {
             assert!(s.shard.contains(&r.path));
             seen.push((r.path.clone(), r.start_line));
@@ -266,7 +265,7 @@ fn long_chunks_are_reduced_and_say_so() {
     // One token per character: about 1,000 characters of chunk after the fixed prompt (the
     // instruction and worked examples take about 1,950).
     s.max_prompt_tokens = Some(3_000);
-    let backend = StandIn::new();
+    let backend = stand_in();
     let report = summarize(&backend, &s).unwrap();
     let recs = records(&out);
     assert!(recs.iter().all(|r| r.error.is_none()), "{recs:?}");
@@ -287,6 +286,6 @@ fn long_chunks_are_reduced_and_say_so() {
             .any(|r| r.reduction == Reduction::None && r.view == "code")
     );
     assert_eq!(report.totals.reduced + report.totals.elided, reduced.len());
-    let prompts = backend.prompts.lock().unwrap();
+    let prompts = backend.prompts();
     assert!(prompts.iter().any(|p| p.contains("…elided ")) == (report.totals.elided > 0));
 }

@@ -1,78 +1,17 @@
 //! The whole tokio crate (1.54.1, from the cargo registry): coverage, limits, item boundaries,
 //! determinism, speed, and the size of each view.
 //!
-//! Tokio is found in the local cargo registry, or fetched there through a throwaway crate and
-//! `cargo metadata`. When it cannot be found the test is skipped, except under `CI=true`, where
-//! it fails.
+//! Tokio is found in the local cargo registry, or fetched there by cargo (see [`prereq`]). When
+//! it cannot be had the test is skipped, except under `CI=true`, where it fails.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod prereq;
+
+use std::path::Path;
 use std::time::Instant;
 
 use isg::source::{Comments, View, WalkSettings, chunk_files, view, walk};
 
 const TOKIO: &str = "tokio-1.54.1";
-
-fn cargo_home() -> PathBuf {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_else(|| PathBuf::from(".cargo"))
-}
-
-fn in_registry() -> Option<PathBuf> {
-    let src = cargo_home().join("registry/src");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(src)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join(TOKIO))
-        .filter(|p| p.join("Cargo.toml").is_file())
-        .collect();
-    dirs.sort();
-    dirs.into_iter().next()
-}
-
-/// Asks cargo to resolve (and unpack) tokio through a throwaway crate.
-fn fetched() -> Option<PathBuf> {
-    let dir = tempfile::tempdir().ok()?;
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"fetch-tokio\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ntokio = { version = \"=1.54.1\", features = [\"full\"] }\n",
-    )
-    .ok()?;
-    std::fs::create_dir_all(dir.path().join("src")).ok()?;
-    std::fs::write(dir.path().join("src/lib.rs"), "").ok()?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1"])
-        .current_dir(dir.path())
-        .output()
-        .ok()?;
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    meta["packages"].as_array()?.iter().find_map(|p| {
-        (p["name"] == "tokio" && p["version"] == "1.54.1")
-            .then(|| {
-                Path::new(p["manifest_path"].as_str()?)
-                    .parent()
-                    .map(Path::to_path_buf)
-            })
-            .flatten()
-    })
-}
-
-fn tokio_root() -> Option<PathBuf> {
-    let found = in_registry().or_else(fetched);
-    if found.is_none() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(
-            !ci,
-            "{TOKIO} not found in the cargo registry and cargo could not fetch it"
-        );
-        eprintln!("skipping: {TOKIO} not found in the cargo registry");
-    }
-    found
-}
 
 /// Spans (1-based) of every `fn` item of a Rust file.
 fn fn_spans(text: &str) -> Vec<(usize, usize)> {
@@ -95,7 +34,7 @@ fn fn_spans(text: &str) -> Vec<(usize, usize)> {
 
 #[test]
 fn tokio_chunks_cover_every_line_at_item_boundaries() {
-    let Some(root) = tokio_root() else { return };
+    let root = require!(prereq::tokio_source());
     let t0 = Instant::now();
     let w = walk(&WalkSettings::new(&root)).unwrap();
     let t_walk = t0.elapsed();
@@ -178,7 +117,7 @@ fn tokio_chunks_cover_every_line_at_item_boundaries() {
 /// equals the reference summaries of the tokio development set (built from the same docs).
 #[test]
 fn module_doc_first_sentences_match_the_reference_set() {
-    let Some(tokio) = tokio_root() else { return };
+    let tokio = require!(prereq::tokio_source());
     let registry = tokio.parent().unwrap();
     let refs = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))

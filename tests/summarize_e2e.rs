@@ -3,11 +3,11 @@
 //! per chunk and no cached chunk computed again.
 //!
 //! These tests run the `isg` binary on the default catalog model (or `$ISG_TEST_MODEL`), set up
-//! through the same path as `isg setup` before the binary starts. When
-//! the tokio crate is not in the cargo registry they are skipped, except under `CI=true`, where
-//! they fail.
+//! through the same path as `isg setup` before the binary starts. When the model or the tokio
+//! crate cannot be had they are skipped, except under `CI=true`, where they fail (see
+//! [`prereq`]).
 
-mod pipeline_common;
+mod prereq;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -26,13 +26,12 @@ fn read_records(
         .filter(|r| r.kind == Kind::Chunk)
         .collect())
 }
-use pipeline_common::tokio;
 
 fn isg() -> Command {
     Command::new(env!("CARGO_BIN_EXE_isg"))
 }
 
-fn summarize_args(tokio: &Path, out: &Path, include: &str) -> Vec<String> {
+fn summarize_args(tokio: &Path, model: &Path, out: &Path, include: &str) -> Vec<String> {
     vec![
         "summarize".into(),
         tokio.display().to_string(),
@@ -42,7 +41,7 @@ fn summarize_args(tokio: &Path, out: &Path, include: &str) -> Vec<String> {
         include.into(),
         "--quiet".into(),
         "--model".into(),
-        isg::provision::model_for_tests().display().to_string(),
+        model.display().to_string(),
     ]
 }
 
@@ -55,11 +54,12 @@ fn keys(records: &[isg::pipeline::SummaryRecord]) -> Vec<(String, usize)> {
 
 #[test]
 fn summarizes_a_tokio_slice() {
-    let Some(tokio) = tokio() else { return };
+    let tokio = require!(prereq::tokio_source());
+    let model = require!(prereq::catalog_model());
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let status = isg()
-        .args(summarize_args(&tokio, &out, "src/time/**"))
+        .args(summarize_args(&tokio, &model, &out, "src/time/**"))
         .status()
         .unwrap();
     assert!(status.success(), "{status}");
@@ -114,10 +114,11 @@ fn summarizes_a_tokio_slice() {
 
 #[test]
 fn resumes_after_sigkill() {
-    let Some(tokio) = tokio() else { return };
+    let tokio = require!(prereq::tokio_source());
+    let model = require!(prereq::catalog_model());
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let args = summarize_args(&tokio, &out, "src/time/**");
+    let args = summarize_args(&tokio, &model, &out, "src/time/**");
     let cache = out.join(".isg-cache/cache.jsonl");
 
     let mut child = isg().args(&args).stderr(Stdio::null()).spawn().unwrap();

@@ -1,14 +1,14 @@
 //! Model folders as the hub and other exporters lay them out: where special ids, flags and chat
 //! templates come from, and how templates run.
 
+mod prereq;
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;
 
 use std::path::Path;
 
 use isg::convert::tokenizer::write_tokenizer_files_from_metadata;
-use isg::llm::chat::{CHATML_TEMPLATE, ChatError, ChatMessage};
-use isg::llm::tokenizer::{TextTokenizer, TextTokenizerError};
+use isg::llm::{CHATML_TEMPLATE, ChatError, ChatMessage, TextTokenizer, TextTokenizerError};
 use serde_json::json;
 
 /// A folder with the synthetic SentencePiece tokenizer and nothing else but `tokenizer.json`.

@@ -1,10 +1,11 @@
 //! The tokenizer built from SmolLM2's GGUF file (catalog model `smollm2-135m`) agrees with
 //! llama.cpp and with the model's own vocabulary.
 
+mod prereq;
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;
 
-use isg::llm::chat::{ChatError, ChatMessage};
+use isg::llm::{ChatError, ChatMessage};
 
 const QUESTION: &str = "Summarize in one line what this Rust function does:\n\nfn add(a: i32, b: i32) -> i32 { a + b }";
 
@@ -43,7 +44,7 @@ fn chat_template_renders_the_fixture_prompt() {
 
 #[test]
 fn special_tokens_match_the_gguf_vocabulary() {
-    let Some(gguf_path) = tokenizer_data::smollm2_gguf() else {
+    let Some(gguf_path) = prereq::smollm2_gguf() else {
         return;
     };
     let gguf = isg::gguf::Gguf::open(&gguf_path).unwrap();
@@ -53,7 +54,7 @@ fn special_tokens_match_the_gguf_vocabulary() {
         .expect("vocabulary");
     let dir = tempfile::tempdir().unwrap();
     let summary = isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).unwrap();
-    let tok = isg::llm::tokenizer::TextTokenizer::load(dir.path()).unwrap();
+    let tok = isg::llm::TextTokenizer::load(dir.path()).unwrap();
 
     for (text, id) in [("<|endoftext|>", 0), ("<|im_start|>", 1), ("<|im_end|>", 2)] {
         assert_eq!(tokens[id as usize].as_str(), Some(text));

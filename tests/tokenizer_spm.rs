@@ -1,13 +1,14 @@
 //! A SentencePiece-style (`llama`) GGUF vocabulary: the written tokenizer makes the same choices
 //! as llama.cpp's SentencePiece tokenizer and gives the text back unchanged.
 
+mod prereq;
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;
 
 use std::collections::HashMap;
 
 use isg::convert::tokenizer::write_tokenizer_files_from_metadata;
-use isg::llm::tokenizer::TextTokenizer;
+use isg::llm::TextTokenizer;
 
 /// llama.cpp's SentencePiece algorithm: a `▁` before the text, spaces as `▁`, then repeatedly
 /// join the adjacent pair whose joined piece has the highest score (leftmost on ties); pieces

@@ -1,6 +1,7 @@
 //! Every Rust file of the tokio crate survives encode → decode unchanged with the tokenizer
 //! built from SmolLM2's GGUF file.
 
+mod prereq;
 #[path = "common/tokenizer_data.rs"]
 mod tokenizer_data;
 
@@ -26,7 +27,7 @@ fn tokio_sources_round_trip() {
     let Some((_dir, tok)) = tokenizer_data::smollm2_tokenizer() else {
         return;
     };
-    let Some(tokio) = tokenizer_data::tokio_sources() else {
+    let Some(tokio) = prereq::tokio_source() else {
         return;
     };
     let mut files = Vec::new();
@@ -62,7 +63,7 @@ fn tokio_sources_round_trip() {
     println!(
         "tokio {}: {} .rs files, {bytes} bytes, {total} tokens ({in_src} in src/), \
          encoded in {secs:.2} s = {:.0} tokens/s",
-        tokenizer_data::TOKIO_VERSION,
+        prereq::TOKIO_VERSION,
         files.len(),
         total as f64 / secs
     );

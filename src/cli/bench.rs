@@ -5,8 +5,7 @@ use std::process::ExitCode;
 
 use super::Global;
 use isg::bench::{BenchSettings, run as run_bench};
-use isg::llm::engine::EngineConfig;
-use isg::llm::model::ModelSettings;
+use isg::llm::{EngineConfig, ModelSettings};
 
 /// Flags of `isg bench`.
 #[derive(clap::Args, Debug)]

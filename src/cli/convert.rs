@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::Global;
 use isg::convert::width::{CpuFeatures, WidthChoice, choose_bits, write_record};
-use isg::convert::{Bits, ConvertOptions, KvDtype, LogitsMode};
+use isg::convert::{Bits, ConvertOptions, KvCacheType, LogitsMode};
 
 /// Flags of `isg convert`.
 #[derive(clap::Args, Debug)]
@@ -67,8 +67,8 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             LogitsArg::All => LogitsMode::All,
         },
         kv_dtype: match args.kv_dtype {
-            KvArg::F32 => KvDtype::F32,
-            KvArg::F16 => KvDtype::F16,
+            KvArg::F32 => KvCacheType::F32,
+            KvArg::F16 => KvCacheType::F16,
         },
         force: args.force,
     };

@@ -3,10 +3,7 @@
 use std::process::ExitCode;
 
 use super::Global;
-use isg::llm::chat::ChatMessage;
-use isg::llm::engine::{EngineConfig, Request};
-use isg::llm::model::ModelSettings;
-use isg::llm::sample::Sampling;
+use isg::llm::{ChatMessage, EngineConfig, ModelSettings, Request, Sampling};
 
 /// Flags of `isg generate`.
 #[derive(clap::Args, Debug)]

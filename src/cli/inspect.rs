@@ -50,7 +50,7 @@ struct LoadOutcome {
     /// ONNX Runtime's message when it failed.
     error: Option<String>,
     /// The two-step generation, when the session loaded and isg can drive it.
-    generation: Option<isg::llm::probe::Probe>,
+    generation: Option<isg::llm::Probe>,
     /// Why isg cannot generate with the model, with the fix.
     cannot_generate: Option<String>,
 }
@@ -194,18 +194,14 @@ fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
         .context("--load needs ONNX Runtime")?;
     isg::llm::device::ensure(global.device)?;
     let start = Instant::now();
-    // ONNX Runtime's own logger would print the failure a second time: its message is shown
-    // under isg's diagnosis instead.
-    let result = ort::session::Session::builder(&rt.environment)
-        .and_then(|b| Ok(b.with_log_level(ort::logging::LogLevel::Fatal)?))
-        .and_then(|b| {
-            isg::llm::device::apply(b, global.device).map_err(|e| ort::Error::new(e.to_string()))
-        })
-        .and_then(|mut b| b.commit_from_file(onnx_path));
+    let result = isg::llm::open_session(onnx_path, global.device);
     let seconds = start.elapsed().as_secs_f64();
-    let (rss_bytes, peak_rss_bytes) = memory();
+    let (rss_bytes, peak_rss_bytes) = (
+        isg::process::resident_bytes(),
+        isg::process::peak_resident_bytes(),
+    );
     let (error, generation, cannot_generate) = match result {
-        Err(e) => (Some(e.to_string()), None, None),
+        Err(e) => (Some(e), None, None),
         Ok(session) => match generate_twice(session, onnx_path) {
             Ok(g) => (None, Some(g), None),
             Err(why) => (None, None, Some(why)),
@@ -226,37 +222,19 @@ fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
 /// Hands the session to isg's decoder and runs the two-step generation; the error is one line
 /// with the reason and the fix.
 fn generate_twice(
-    session: ort::session::Session,
+    session: isg::llm::OpenedSession,
     onnx_path: &Path,
-) -> Result<isg::llm::probe::Probe, String> {
-    use isg::llm::decoder::{Decoder, DecoderError};
+) -> Result<isg::llm::Probe, String> {
+    use isg::llm::{DecoderError, ProbeError};
     let fix = "export it with ONNX Runtime GenAI's model builder (onnxruntime-genai 0.15 or later) or                with optimum (`optimum-cli export onnx --task text-generation-with-past`), or                convert a GGUF with `isg convert`";
-    let mut decoder = Decoder::from_session(session, onnx_path).map_err(|e| match e {
-        DecoderError::Unsupported { path, reason } => {
+    session.probe().map_err(|e| match e {
+        ProbeError::Open(DecoderError::Unsupported { path, reason }) => {
             format!("{path}: isg cannot generate with it: {reason} ({fix})")
         }
-        other => format!("{}: {other}", onnx_path.display()),
-    })?;
-    isg::llm::probe::probe(&mut decoder).map_err(|e| {
-        format!(
+        ProbeError::Open(other) => format!("{}: {other}", onnx_path.display()),
+        ProbeError::Run(e) => format!(
             "{}: a two-step generation failed, so `isg generate` would too: {e} ({fix})",
             onnx_path.display()
-        )
+        ),
     })
-}
-
-/// Current and peak resident memory of this process, from `/proc/self/status`.
-fn memory() -> (Option<u64>, Option<u64>) {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return (None, None);
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().strip_suffix("kB"))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }

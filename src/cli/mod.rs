@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use isg::llm::device::Device;
-use isg::llm::model::{Model, ModelSettings};
+use isg::llm::Device;
+use isg::llm::{Model, ModelSettings};
 use isg::provision::SetupOptions;
 
 mod bench;

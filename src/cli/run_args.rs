@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use super::Global;
-use isg::llm::model::ModelSettings;
-use isg::pipeline::settings::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_PARALLEL, DEFAULT_SESSIONS};
+use isg::llm::{EngineConfig, ModelSettings};
+use isg::pipeline::settings::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_SESSIONS};
 use isg::pipeline::{ProgressMode, SummarizeSettings};
 use isg::source::{DEFAULT_MAX_LINES, View};
 
@@ -20,7 +20,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
     /// Requests kept in flight at once (the engine batches them).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARALLEL)]
+    #[arg(long, value_name = "N", default_value_t = EngineConfig::default().parallel)]
     pub parallel: usize,
     /// ONNX Runtime sessions sharing the requests and one copy of the pre-packed weights.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SESSIONS)]
@@ -69,7 +69,6 @@ impl RunArgs {
         }
         s.max_prompt_tokens = self.max_prompt_tokens;
         s.max_new_tokens = self.max_new_tokens;
-        s.parallel = self.parallel.max(1);
         s.progress = if self.quiet {
             ProgressMode::Quiet
         } else {
@@ -81,7 +80,7 @@ impl RunArgs {
     /// How to open the model for these flags.
     pub fn model_settings(&self, global: &Global) -> ModelSettings {
         let mut m = global.model_settings();
-        m.engine.parallel = self.parallel.max(1);
+        m.engine.parallel = self.parallel;
         m.engine.max_memory = self.max_memory;
         m.sessions = self.sessions.max(1);
         m.threads = self.threads.unwrap_or(0);

@@ -54,7 +54,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     check_lock(&settings.out_dir, args.wait, args.run.quiet)?;
     // A stand-in model for the fault tests, only when ISG_TEST_BACKEND asks for it.
     let model: Box<dyn Backend> = match EchoBackend::from_env().map_err(anyhow::Error::msg)? {
-        Some(echo) => Box::new(echo),
+        Some(echo) => Box::new(echo.with_parallel(args.run.parallel)),
         None => Box::new(
             global.open_model(args.run.model.as_deref(), &args.run.model_settings(global))?,
         ),

@@ -1,7 +1,7 @@
 //! GGUF to ONNX: [`convert`] turns a GGUF decoder (llama or qwen2 family) into a model folder
 //! that isg's engine and ONNX Runtime GenAI load.
 //!
-//! The folder holds `model.onnx` (the graph, see [`decoder`]), `model.onnx_data` (every
+//! The folder holds `model.onnx` (the graph, see [`decoder_graph`]), `model.onnx_data` (every
 //! weight, in one external data file), `config.json`, `genai_config.json`, and the tokenizer
 //! files. [`ConvertOptions`] picks the weight precision, which logits are computed and the KV
 //! cache type; [`ConvertReport`] says what was written. The folder is assembled in a temporary
@@ -9,7 +9,7 @@
 //! conversion is never mistaken for a finished one. [`width`] picks the weight width for this CPU.
 
 pub mod config;
-pub mod decoder;
+pub mod decoder_graph;
 pub mod llama;
 pub mod qwen2;
 pub mod spec;
@@ -26,7 +26,7 @@ use prost::Message;
 
 use crate::gguf::{Gguf, GgufError};
 use crate::onnx::build::GraphBuilder;
-use decoder::{Decoder, GraphOptions};
+use decoder_graph::{DecoderGraph, GraphOptions};
 use spec::{Family, ModelSpec};
 use weights::WeightFormat;
 
@@ -114,7 +114,7 @@ pub enum LogitsMode {
 
 /// Element type of the KV cache (`past_key_values.*` / `present.*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KvDtype {
+pub enum KvCacheType {
     /// `float32`.
     F32,
     /// `float16`.
@@ -129,7 +129,7 @@ pub struct ConvertOptions {
     /// Which logits the graph computes.
     pub logits: LogitsMode,
     /// KV cache type.
-    pub kv_dtype: KvDtype,
+    pub kv_dtype: KvCacheType,
     /// Replace an existing output folder.
     pub force: bool,
 }
@@ -150,7 +150,7 @@ impl Default for ConvertOptions {
         ConvertOptions {
             bits: DEFAULT_BITS,
             logits: LogitsMode::Last,
-            kv_dtype: KvDtype::F32,
+            kv_dtype: KvCacheType::F32,
             force: false,
         }
     }
@@ -369,7 +369,7 @@ fn write_folder(
         logits: opts.logits,
         kv: opts.kv_dtype,
     };
-    Decoder::new(gguf, spec, gopts, &mut g).build()?;
+    DecoderGraph::new(gguf, spec, gopts, &mut g).build()?;
     let model = g
         .finish("main_graph", &[("", 21), ("com.microsoft", 1)])
         .map_err(io_at(&data_path))?;

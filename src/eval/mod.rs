@@ -1,6 +1,6 @@
 //! Measuring summary quality on code that documents itself.
 //!
-//! The principal entry point is [`evaluate`]: it takes a [`Backend`](crate::pipeline::Backend)
+//! The principal entry point is [`evaluate()`]: it takes a [`Backend`](crate::pipeline::Backend)
 //! and the same [`SummarizeSettings`](crate::pipeline::SummarizeSettings) as `isg summarize`,
 //! finds the files of the tree that open with a module doc ([`collect_cases`]: Rust `//!`,
 //! a Python docstring, a Go package comment, a leading JS/TS/C comment), writes them without
@@ -16,9 +16,9 @@ pub mod baseline;
 pub mod cases;
 pub mod chrf;
 mod error;
+pub mod evaluate;
 pub mod porter;
 pub mod rouge;
-pub mod run;
 pub mod score;
 pub mod shares;
 
@@ -26,7 +26,7 @@ pub use baseline::{file_name_summary, file_topic};
 pub use cases::{EvalCase, collect_cases, write_inputs};
 pub use chrf::chrf;
 pub use error::EvalError;
+pub use evaluate::{EvalReport, FileResult, PREDICTIONS_FILE, evaluate, evaluate_against};
 pub use rouge::rouge_l;
-pub use run::{EvalReport, FileResult, PREDICTIONS_FILE, evaluate, evaluate_against};
 pub use score::{CaseScore, Means, means, read_pairs, score_all, score_case};
 pub use shares::{Shares, shares, shares_per_file};

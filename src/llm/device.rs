@@ -9,7 +9,7 @@ use std::ffi::{CStr, c_char};
 
 use ort::session::builder::SessionBuilder;
 
-use super::decoder::status_result;
+use super::ort_status::status_result;
 use thiserror::Error;
 
 /// The execution provider a session runs on.

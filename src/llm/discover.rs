@@ -15,8 +15,8 @@ use ort::session::Session;
 use ort::value::{TensorElementType, ValueType};
 use serde_json::Value;
 
-use super::decoder::DecoderIo;
 use super::kv::{KvDtype, KvShape};
+use super::session_runner::DecoderIo;
 use crate::onnx::proto::{ModelProto, NodeProto, attribute_proto::AttributeType};
 
 /// How the engine keeps a sequence's cache across runs.

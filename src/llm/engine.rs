@@ -1,6 +1,6 @@
 //! The generation engine: many concurrent requests on one copy of the weights.
 //!
-//! [`Engine`] owns a [`Decoder`] (one ONNX Runtime session) and a [`KvPool`] on a worker thread.
+//! [`Engine`] owns a [`SessionRunner`] (one ONNX Runtime session) and a [`KvPool`] on a worker thread.
 //! Callers on any thread [`Engine::submit`] a [`Request`] (prompt token ids, a budget of new
 //! tokens, stopping rules, sampling) and wait on the returned [`Pending`] for a [`Completion`]
 //! with its figures. The worker keeps up to `parallel` sequences in flight: prompts are prefilled
@@ -10,7 +10,7 @@
 //! weight once whatever its width). A finished sequence's slot is given to the next queued
 //! request at once (continuous batching). Admission respects a memory budget
 //! that counts each sequence's cache (prompt plus output budget) and the activations of a step.
-//! Both cache strategies of [`Decoder`] (in place, growing) run under the same schedule; the
+//! Both cache strategies of [`SessionRunner`] (in place, growing) run under the same schedule; the
 //! growing one gets a third of the cache budget, since its staging tensors hold the cache of a
 //! step twice more.
 
@@ -23,10 +23,10 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use super::decoder::{DecodeRow, Decoder, DecoderError, DecoderIo};
 use super::discover::KvStrategy;
 use super::kv::KvPool;
 use super::sample::{Sampler, Sampling};
+use super::session_runner::{DecodeRow, DecoderError, DecoderIo, SessionRunner};
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -233,7 +233,7 @@ impl Engine {
     /// `weights_bytes` is what the model's weights occupy; the cache budget is `max_memory` minus
     /// weights and an activation reserve.
     pub fn start(
-        decoder: Decoder,
+        decoder: SessionRunner,
         vocab: StopVocab,
         config: EngineConfig,
         weights_bytes: u64,
@@ -392,7 +392,7 @@ struct Seq {
 }
 
 struct Worker {
-    decoder: Decoder,
+    decoder: SessionRunner,
     pool: KvPool,
     vocab: StopVocab,
     parallel: usize,

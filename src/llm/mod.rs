@@ -1,18 +1,42 @@
-//! Everything that runs a model: finding and loading ONNX Runtime ([`runtime`]), opening a model
-//! folder, tokenizing and applying chat templates, and the generation engine.
+//! Everything that runs a model: finding and loading ONNX Runtime ([`runtime`]), choosing the
+//! execution provider ([`device`]), opening a model folder, tokenizing and applying chat
+//! templates, and the generation engine.
 //!
-//! The principal type is the engine: it owns the ONNX Runtime session, the tokenizer and the KV
-//! caches; requests (token ids or chat messages plus stopping rules) flow in, completions with
-//! their timings flow out.
+//! The principal type is [`Model`]: [`Model::open`] takes a resolved model folder and
+//! [`ModelSettings`], checks and loads it, and serves it with one or more [`Engine`]s (one ONNX
+//! Runtime session each, holding the KV caches) and its [`TextTokenizer`]. A [`Request`] (prompt
+//! token ids, a budget of new tokens, stopping rules, [`Sampling`]) flows in through
+//! [`Model::submit`]; a [`Completion`] with its timings, or an [`EngineError`], flows out, and
+//! [`EngineStats`] add up the totals. `ort` stays inside this module: other layers see only the
+//! types re-exported here, and [`runtime`] and [`device`] for locating the library and checking
+//! the provider.
 
-pub mod chat;
-pub mod decoder;
+mod baseline;
+mod chat;
 pub mod device;
-pub mod discover;
-pub mod engine;
-pub mod kv;
-pub mod model;
-pub mod probe;
+mod discover;
+mod engine;
+mod kv;
+mod model;
+mod ort_status;
+mod probe;
 pub mod runtime;
-pub mod sample;
-pub mod tokenizer;
+mod sample;
+mod session_runner;
+mod tokenizer;
+
+pub use baseline::plain_prefill_seconds;
+pub use chat::{CHATML_TEMPLATE, ChatError, ChatMessage, ChatParts, ChatPrefix};
+pub use device::{Device, DeviceError};
+pub use discover::KvStrategy;
+pub use engine::{
+    Completion, Engine, EngineConfig, EngineError, EngineStats, Finish, Pending, Request,
+    StopCheck, StopFn,
+};
+pub use kv::{KvDtype, KvShape};
+pub use model::{MemoryBudgetError, Model, ModelSettings};
+pub use probe::{OpenedSession, Probe, ProbeError, open_session};
+pub use runtime::{RuntimeError, RuntimeInfo};
+pub use sample::Sampling;
+pub use session_runner::{DecoderError, DecoderIo};
+pub use tokenizer::{TextDecoder, TextTokenizer, TextTokenizerError};

@@ -13,11 +13,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use super::decoder::{Decoder, SessionSettings};
 use super::device::Device;
 use super::engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Pending, Request, StopVocab,
 };
+use super::session_runner::{SessionRunner, SessionSettings};
 use super::tokenizer::TextTokenizer;
 use ort::session::builder::PrepackedWeights;
 
@@ -49,6 +49,7 @@ pub struct Model {
     engines: Vec<Engine>,
     load_seconds: f64,
     device: Device,
+    parallel: usize,
 }
 
 impl Model {
@@ -66,6 +67,7 @@ impl Model {
                 .with_context(|| format!("loading the tokenizer of {}", dir.display()))?,
         );
         let sessions = settings.sessions.max(1);
+        let parallel = settings.engine.parallel.max(1);
         let threads = match (settings.threads, sessions) {
             (0, 1) => 0,
             (0, k) => (std::thread::available_parallelism().map_or(1, |n| n.get()) / k).max(1),
@@ -79,16 +81,16 @@ impl Model {
         let mut decoders = Vec::with_capacity(sessions);
         let mut load_seconds = 0.0;
         for _ in 0..sessions {
-            let decoder = Decoder::load(&onnx, &session_settings)?;
+            let decoder = SessionRunner::load(&onnx, &session_settings)?;
             load_seconds += decoder.load_seconds;
             decoders.push(decoder);
         }
         // What the weights really take is what the process holds once ONNX Runtime has loaded
         // and pre-packed them (for every session); the file sizes are the fallback where the
         // resident size cannot be read.
-        let in_use = resident_bytes().unwrap_or_else(|| report.weights_bytes());
+        let in_use = crate::process::resident_bytes().unwrap_or_else(|| report.weights_bytes());
         let share = EngineConfig {
-            parallel: settings.engine.parallel.max(1).div_ceil(sessions),
+            parallel: parallel.div_ceil(sessions),
             max_memory: settings.engine.max_memory / sessions as u64,
             ..settings.engine.clone()
         };
@@ -115,6 +117,7 @@ impl Model {
             engines,
             load_seconds,
             device: settings.device,
+            parallel,
         })
     }
 
@@ -147,6 +150,12 @@ impl Model {
     /// The generation engine (the first one when there are several sessions).
     pub fn engine(&self) -> &Engine {
         &self.engines[0]
+    }
+
+    /// Requests kept in flight at once, all sessions together (`engine.parallel` of the
+    /// settings it was opened with, at least 1).
+    pub fn parallel(&self) -> usize {
+        self.parallel
     }
 
     /// Number of ONNX Runtime sessions serving requests.
@@ -235,20 +244,6 @@ fn check_budget(
         context,
         budget_mib: budget >> 20,
     })
-}
-
-/// Resident memory of this process (`VmRSS`), where the platform reports it.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
 }
 
 /// End-of-sequence ids from the configs and the ids whose text contains a line break.

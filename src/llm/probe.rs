@@ -1,16 +1,22 @@
 //! A two-step generation that proves the engine can drive a loaded model: what `isg inspect
 //! --load` runs after ONNX Runtime accepted the file.
 //!
-//! In flows a [`Decoder`]; [`probe`] prefills two short prompts of different lengths into two
+//! In flows a [`SessionRunner`]; [`probe`] prefills two short prompts of different lengths into two
 //! slots of a small [`KvPool`], then runs one batched decode step over both rows, exactly as the
 //! engine does, and checks every logit is finite. Out comes a [`Probe`] (strategy, tokens, time)
-//! or the [`DecoderError`] the first `generate` would have met.
+//! or the [`DecoderError`] the first `generate` would have met. [`open_session`] creates the
+//! session from the model file first, so external data resolves as it will when isg runs the
+//! model, and [`OpenedSession::probe`] hands it to the decoder.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::decoder::{DecodeRow, Decoder, DecoderError};
+use ort::session::Session;
+
+use super::device::Device;
 use super::discover::KvStrategy;
 use super::kv::KvPool;
+use super::session_runner::{DecodeRow, DecoderError, SessionRunner};
 
 /// What the two-step generation did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -48,7 +54,7 @@ fn finite(logits: &[f32], step: &str) -> Result<(), DecoderError> {
 }
 
 /// Runs a short prefill on two rows and one batched decode step.
-pub fn probe(decoder: &mut Decoder) -> Result<Probe, DecoderError> {
+pub fn probe(decoder: &mut SessionRunner) -> Result<Probe, DecoderError> {
     let io = decoder.io().clone();
     let start = Instant::now();
     let mut pool = KvPool::new(io.kv, 2, 64)
@@ -96,4 +102,45 @@ pub fn probe(decoder: &mut Decoder) -> Result<Probe, DecoderError> {
         tokens,
         ms: start.elapsed().as_secs_f64() * 1e3,
     })
+}
+
+/// An ONNX Runtime session created straight from a model file, not yet driven by isg.
+pub struct OpenedSession {
+    session: Session,
+    path: PathBuf,
+}
+
+/// Why the two-step generation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The decoder refused the session (it does not follow the conventions isg knows).
+    #[error(transparent)]
+    Open(DecoderError),
+    /// The two steps failed.
+    #[error(transparent)]
+    Run(DecoderError),
+}
+
+/// Creates a session from `onnx` on `device` in the loaded ONNX Runtime. ONNX Runtime's own
+/// logger is quiet: its message is returned instead, so it is not printed twice.
+pub fn open_session(onnx: &Path, device: Device) -> Result<OpenedSession, String> {
+    let rt = super::runtime::loaded().ok_or("ONNX Runtime is not loaded")?;
+    Session::builder(&rt.environment)
+        .and_then(|b| Ok(b.with_log_level(ort::logging::LogLevel::Fatal)?))
+        .and_then(|b| super::device::apply(b, device).map_err(|e| ort::Error::new(e.to_string())))
+        .and_then(|mut b| b.commit_from_file(onnx))
+        .map(|session| OpenedSession {
+            session,
+            path: onnx.to_path_buf(),
+        })
+        .map_err(|e| e.to_string())
+}
+
+impl OpenedSession {
+    /// Hands the session to the decoder and runs the two steps of `probe` on it.
+    pub fn probe(self) -> Result<Probe, ProbeError> {
+        let mut decoder =
+            SessionRunner::from_session(self.session, &self.path).map_err(ProbeError::Open)?;
+        probe(&mut decoder).map_err(ProbeError::Run)
+    }
 }

@@ -1,13 +1,54 @@
-//! What the pipeline needs from a model: its identity, a chat template, a tokenizer and an
-//! engine to submit requests to. [`Backend`] is implemented for the loaded model; keeping the
-//! pipeline behind this small trait lets its plumbing (cache, resume, sinks) be tested on its own.
+//! What the pipeline needs from a model: its identity, a chat template, a tokenizer and a way to
+//! answer prompts. [`Backend`] is implemented for the loaded [`crate::llm::Model`] (in
+//! `model_backend.rs`) and for the stand-in [`EchoBackend`](super::echo_backend::EchoBackend);
+//! keeping the pipeline behind this small trait, in its own types ([`Query`] in, [`Answer`] or
+//! [`BackendError`] out), lets its plumbing (cache, resume, sinks) be tested on its own.
 
-use crate::llm::engine::{Completion, EngineError, EngineStats, Request, StopCheck};
+use crate::llm::EngineStats;
 
-use super::prompt::ChatMessage;
+use super::prompt::ChatTurn;
 
-/// A request on its way; calling it blocks until the completion is there.
-pub type Ticket = Box<dyn FnOnce() -> Result<Completion, EngineError> + Send>;
+/// One prompt to answer with greedy decoding, stopping at the first line break or
+/// end-of-sequence token.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Prompt token ids (chat template already applied).
+    pub prompt: Vec<u32>,
+    /// Hard cap on generated tokens.
+    pub max_new_tokens: usize,
+    /// The first `shared_prefix` prompt tokens are the same for every query of the run.
+    pub shared_prefix: usize,
+    /// A rule on the text generated so far: generation may end once it holds. Backends that
+    /// cannot check text while generating ignore it (the token cap and the newline rule still
+    /// apply).
+    pub done_when: Option<fn(&str) -> bool>,
+}
+
+/// A backend's answer to a [`Query`].
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Generated token ids.
+    pub tokens: Vec<u32>,
+    /// Prompt length in tokens.
+    pub prompt_tokens: usize,
+}
+
+/// What a backend could not do.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BackendError {
+    /// The chat template could not be rendered.
+    #[error("{0}")]
+    Template(String),
+    /// Text could not be turned into token ids, or ids into text.
+    #[error("{0}")]
+    Tokenizer(String),
+    /// The model could not answer the query.
+    #[error("{0}")]
+    Generation(String),
+}
+
+/// A query on its way; calling it blocks until the answer is there.
+pub type Ticket = Box<dyn FnOnce() -> Result<Answer, BackendError> + Send>;
 
 /// A model the pipeline can run: thread-safe, shared by every worker.
 pub trait Backend: Send + Sync {
@@ -15,24 +56,20 @@ pub trait Backend: Send + Sync {
     fn model_id(&self) -> String;
     /// Positions per sequence: prompt plus generated tokens.
     fn context(&self) -> usize;
+    /// Queries it keeps in flight at once (at least 1); the pipeline runs as many workers, plus
+    /// a few so that one is always queued.
+    fn parallel(&self) -> usize;
     /// The chat template applied to `messages`, with the assistant's turn opened.
-    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, String>;
+    fn render_chat(&self, messages: &[ChatTurn]) -> Result<String, BackendError>;
     /// Token ids of the start of a prompt: special tokens in the text parsed, a BOS token
     /// prepended when the model wants one.
-    fn encode_start(&self, text: &str) -> Result<Vec<u32>, String>;
+    fn encode_start(&self, text: &str) -> Result<Vec<u32>, BackendError>;
     /// Token ids of text that continues a prompt: special tokens in the text parsed, none added.
-    fn encode(&self, text: &str) -> Result<Vec<u32>, String>;
+    fn encode(&self, text: &str) -> Result<Vec<u32>, BackendError>;
     /// Text of `ids`, special tokens skipped.
-    fn decode(&self, ids: &[u32]) -> Result<String, String>;
-    /// Queues a request with the engine.
-    fn submit(&self, request: Request) -> Ticket;
+    fn decode(&self, ids: &[u32]) -> Result<String, BackendError>;
+    /// Queues a query.
+    fn submit(&self, query: Query) -> Ticket;
     /// The engine's totals so far.
     fn stats(&self) -> EngineStats;
-    /// A stopping rule that ends generation once `done` holds for the text generated so far;
-    /// `None` when the backend cannot check text while generating (then the token cap and the
-    /// newline rule still apply).
-    fn stop_check(&self, done: fn(&str) -> bool) -> Option<StopCheck> {
-        let _ = done;
-        None
-    }
 }

@@ -1,6 +1,6 @@
 //! The summarize pipeline: chunks in, one-line summaries out.
 //!
-//! The principal entry point is [`summarize`]: it takes [`SummarizeSettings`] (what to walk,
+//! The principal entry point is [`summarize()`]: it takes [`SummarizeSettings`] (what to walk,
 //! where to write, the view, the budgets, the shard) and a [`Backend`] (a loaded model: chat
 //! template, tokenizer, engine), and returns a [`RunReport`]. Data flows one way: the tree is
 //! walked and cut into chunks ([`crate::source`]); each chunk is looked up in the [`Cache`] by a
@@ -36,13 +36,13 @@ pub mod record;
 pub mod reduce;
 pub mod report;
 pub mod rollup;
-pub mod run;
 pub mod settings;
 pub mod shard;
 pub mod sink;
 pub mod stop;
+pub mod summarize;
 
-pub use backend::{Backend, Ticket};
+pub use backend::{Answer, Backend, BackendError, Query, Ticket};
 pub use cache::{Cache, CacheEntry, KeySettings, cache_key};
 pub use clean::clean;
 pub use error::PipelineError;
@@ -52,7 +52,7 @@ pub use merge::{MergeError, merge, missing_shards};
 pub use prompt::PROMPT_VERSION;
 pub use record::{Kind, Reduction, SummaryRecord};
 pub use report::{RunReport, Times, Totals};
-pub use run::{summarize, summarize_into};
 pub use settings::{ProgressMode, SummarizeSettings};
 pub use shard::Shard;
 pub use sink::SummarySink;
+pub use summarize::{summarize, summarize_into};

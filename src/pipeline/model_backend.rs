@@ -1,13 +1,12 @@
-//! [`Backend`] for a loaded [`Model`]: its identity, chat template, tokenizer and engine.
+//! [`Backend`] for a loaded [`Model`]: its identity, chat template, tokenizer and engine. A
+//! [`Query`] becomes a greedy engine [`Request`] that stops at the first line break.
 
-use crate::llm::chat::ChatMessage as LlmMessage;
 use std::sync::Arc;
 
-use crate::llm::engine::{EngineStats, Request, StopCheck};
-use crate::llm::model::Model;
+use crate::llm::{ChatMessage as LlmMessage, EngineStats, Model, Request, Sampling, StopCheck};
 
-use super::backend::{Backend, Ticket};
-use super::prompt::ChatMessage;
+use super::backend::{Answer, Backend, BackendError, Query, Ticket};
+use super::prompt::ChatTurn;
 
 impl Backend for Model {
     fn model_id(&self) -> String {
@@ -18,47 +17,67 @@ impl Backend for Model {
         self.engine().context()
     }
 
-    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String, String> {
+    fn parallel(&self) -> usize {
+        Model::parallel(self)
+    }
+
+    fn render_chat(&self, messages: &[ChatTurn]) -> Result<String, BackendError> {
         let messages: Vec<LlmMessage> = messages
             .iter()
             .map(|m| LlmMessage::new(m.role.clone(), m.content.clone()))
             .collect();
         self.tokenizer()
             .apply_chat_template(&messages, true)
-            .map_err(|e| e.to_string())
+            .map_err(|e| BackendError::Template(e.to_string()))
     }
 
-    fn encode_start(&self, text: &str) -> Result<Vec<u32>, String> {
+    fn encode_start(&self, text: &str) -> Result<Vec<u32>, BackendError> {
         self.tokenizer()
             .encode_prompt_text(text)
-            .map_err(|e| e.to_string())
+            .map_err(|e| BackendError::Tokenizer(e.to_string()))
     }
 
-    fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
+    fn encode(&self, text: &str) -> Result<Vec<u32>, BackendError> {
         self.tokenizer()
             .encode(text, false)
-            .map_err(|e| e.to_string())
+            .map_err(|e| BackendError::Tokenizer(e.to_string()))
     }
 
-    fn decode(&self, ids: &[u32]) -> Result<String, String> {
+    fn decode(&self, ids: &[u32]) -> Result<String, BackendError> {
         self.tokenizer()
             .decode(ids, true)
-            .map_err(|e| e.to_string())
+            .map_err(|e| BackendError::Tokenizer(e.to_string()))
     }
 
-    fn submit(&self, request: Request) -> Ticket {
+    fn submit(&self, query: Query) -> Ticket {
+        let stop_when = query.done_when.map(|done| {
+            let tokenizer = self.tokenizer_arc();
+            StopCheck(Arc::new(move |ids: &[u32]| {
+                tokenizer.decode(ids, true).is_ok_and(|text| done(&text))
+            }))
+        });
+        let request = Request {
+            prompt: query.prompt,
+            max_new_tokens: query.max_new_tokens,
+            stop_at_newline: true,
+            sampling: Sampling::Greedy,
+            shared_prefix: query.shared_prefix,
+            ignore_eos: false,
+            stop_when,
+        };
         let pending = Model::submit(self, request);
-        Box::new(move || pending.wait())
+        Box::new(move || {
+            pending
+                .wait()
+                .map(|c| Answer {
+                    tokens: c.tokens,
+                    prompt_tokens: c.prompt_tokens,
+                })
+                .map_err(|e| BackendError::Generation(e.to_string()))
+        })
     }
 
     fn stats(&self) -> EngineStats {
         Model::stats(self)
-    }
-
-    fn stop_check(&self, done: fn(&str) -> bool) -> Option<StopCheck> {
-        let tokenizer = self.tokenizer_arc();
-        Some(StopCheck(Arc::new(move |ids: &[u32]| {
-            tokenizer.decode(ids, true).is_ok_and(|text| done(&text))
-        })))
     }
 }

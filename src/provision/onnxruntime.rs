@@ -8,7 +8,8 @@ use super::ProvisionError;
 use super::cache::{self, downloads_dir};
 use super::pip::Pip;
 use super::wheel::extract_matching;
-use crate::llm::runtime::{self, RuntimeError, RuntimeInfo};
+use crate::llm::runtime;
+use crate::llm::{RuntimeError, RuntimeInfo};
 
 /// The onnxruntime wheel `isg setup` fetches.
 pub const WHEEL_SPEC: &str = "onnxruntime==1.32.*";
@@ -38,15 +39,6 @@ pub fn ensure_runtime(explicit: Option<&Path>) -> Result<&'static RuntimeInfo, P
             Ok(runtime::ensure(explicit)?)
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Loads ONNX Runtime for a test, fetching it if needed; panics with the reason otherwise
-/// (tests that need the runtime fail rather than skip).
-pub fn runtime_for_tests() -> &'static RuntimeInfo {
-    match ensure_runtime(None) {
-        Ok(info) => info,
-        Err(e) => panic!("ONNX Runtime is required for this test and could not be had: {e}"),
     }
 }
 

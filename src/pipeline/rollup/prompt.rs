@@ -12,7 +12,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::pipeline::prompt::ChatMessage;
+use crate::pipeline::prompt::ChatTurn;
 
 /// The version of the roll-up wording and layout; part of every roll-up cache key.
 pub const ROLLUP_PROMPT_VERSION: &str = "rollup-1";
@@ -28,11 +28,8 @@ const MAX_ITEMS: usize = 40;
 pub const SLOT: &str = "\u{1}ISG-ROLLUP-SLOT\u{1}";
 
 /// The messages of a roll-up prompt, with [`SLOT`] where the body goes.
-pub fn template_messages() -> Vec<ChatMessage> {
-    vec![
-        ChatMessage::new("system", SYSTEM),
-        ChatMessage::new("user", SLOT),
-    ]
+pub fn template_messages() -> Vec<ChatTurn> {
+    vec![ChatTurn::new("system", SYSTEM), ChatTurn::new("user", SLOT)]
 }
 
 /// One child as a prompt shows it.

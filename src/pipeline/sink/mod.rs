@@ -7,7 +7,7 @@
 mod html;
 mod jsonl;
 mod markdown;
-mod run;
+mod run_json;
 
 use std::io::Write;
 use std::path::Path;
@@ -15,7 +15,7 @@ use std::path::Path;
 pub use html::{HtmlSink, INDEX_HTML_FILE, render_html};
 pub use jsonl::{JsonlSink, SUMMARIES_FILE, read_records};
 pub use markdown::{MarkdownSink, SUMMARY_MD_FILE, render_markdown};
-pub use run::{RUN_FILE, RunSink, read_report};
+pub use run_json::{RUN_FILE, RunSink, read_report};
 
 use super::error::PipelineError;
 use super::record::SummaryRecord;

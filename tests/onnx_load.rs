@@ -1,19 +1,20 @@
 //! Models built by the tests, loaded by ONNX Runtime: a good one computes the right numbers and
 //! `isg inspect --load` reports load time and memory; a broken one shows isg's verdict with ONNX
-//! Runtime's own message under it. These tests need the ONNX Runtime library and fail (never
-//! skip) when it cannot be had.
+//! Runtime's own message under it. These tests need the ONNX Runtime library: without it they are
+//! skipped, except under `CI=true`, where they fail (see [`prereq`]).
 
-mod inspect_models;
+mod onnx_models;
+mod prereq;
 
 use std::path::Path;
 use std::process::Command;
 
-use inspect_models::*;
+use onnx_models::*;
 use ort::session::Session;
 use ort::value::Tensor;
 
 fn isg_inspect(path: &Path, extra: &[&str]) -> (i32, String, String) {
-    let rt = isg::provision::runtime_for_tests();
+    let rt = prereq::onnx_runtime().expect("ONNX Runtime, checked at the start of the test");
     let out = Command::new(env!("CARGO_BIN_EXE_isg"))
         .arg("inspect")
         .arg(path)
@@ -30,7 +31,8 @@ fn isg_inspect(path: &Path, extra: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn linear_model_with_external_data_computes_the_right_numbers() {
-    let rt = isg::provision::runtime_for_tests();
+    require!(prereq::onnx_runtime());
+    let rt = prereq::onnx_runtime().expect("ONNX Runtime, checked at the start of the test");
     let t = tempfile::tempdir().unwrap();
     let model = write_linear(&t.path().join("m"));
     isg::onnx::preflight(&model).expect("the model passes the checks");
@@ -60,6 +62,7 @@ fn linear_model_with_external_data_computes_the_right_numbers() {
 /// under `--load`, so nothing `inspect --load` passes fails on the first `generate`).
 #[test]
 fn load_reports_time_and_memory_and_a_non_decoder_is_a_verdict() {
+    require!(prereq::onnx_runtime());
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("m");
     write_linear(&dir);
@@ -77,7 +80,9 @@ fn load_reports_time_and_memory_and_a_non_decoder_is_a_verdict() {
     assert!(
         line.contains(&format!(
             "ONNX Runtime {}",
-            isg::provision::runtime_for_tests().version
+            prereq::onnx_runtime()
+                .expect("ONNX Runtime, checked at the start of the test")
+                .version
         )),
         "{line}"
     );
@@ -104,6 +109,7 @@ fn load_reports_time_and_memory_and_a_non_decoder_is_a_verdict() {
 
 #[test]
 fn onnx_runtime_message_is_shown_under_the_verdict() {
+    require!(prereq::onnx_runtime());
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("m");
     write_linear(&dir);

@@ -2,15 +2,15 @@
 //! and absurd sizes give a model or a verdict, never a panic; plus the library API the model
 //! loader uses ([`isg::onnx::preflight`]).
 
-mod inspect_models;
+mod onnx_models;
 
 use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
-use inspect_models::*;
 use isg::onnx::proto::{AttributeProto, GraphProto, NodeProto, TensorProto};
 use isg::onnx::{self, Verdict};
+use onnx_models::*;
 use prost::Message;
 
 /// A small deterministic generator (xorshift64*).

@@ -1,12 +1,12 @@
 //! `isg inspect` run as a user runs it: each broken model gets its one-line verdict and exit
 //! status 1, good models exit 0, usage errors exit 2.
 
-mod inspect_models;
+mod onnx_models;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use inspect_models::*;
+use onnx_models::*;
 use prost::Message;
 
 fn isg(args: &[&str]) -> Output {

@@ -1,6 +1,6 @@
 //! One decoder-only ONNX model in an ONNX Runtime session, driven step by step over a [`KvPool`].
 //!
-//! [`Decoder`] learns the model's conventions with [`super::discover`] (session metadata, graph,
+//! [`SessionRunner`] learns the model's conventions with [`super::discover`] (session metadata, graph,
 //! folder configs) and runs two kinds of steps: a prefill piece for one sequence, and a decode
 //! step for many sequences at once. Rows of one step may have different lengths: each row gets
 //! its own `attention_mask` row and `position_ids`. How the cache crosses a run depends on the
@@ -24,6 +24,7 @@ use thiserror::Error;
 use super::device::Device;
 use super::discover::{KvStrategy, discover, graph_hints};
 use super::kv::{KvDtype, KvPool, KvShape};
+use super::ort_status::status_result;
 
 /// Errors of the decoder.
 #[derive(Debug, Error)]
@@ -90,8 +91,8 @@ pub struct SessionSettings {
 }
 
 /// A loaded decoder model.
-pub struct Decoder {
-    session: Session,
+pub struct SessionRunner {
+    pub(super) session: Session,
     io: DecoderIo,
     /// Past and present tensors of the growing strategy, reused from step to step.
     staging: [Staging; 2],
@@ -108,9 +109,9 @@ pub struct DecodeRow {
     pub past: usize,
 }
 
-impl Decoder {
+impl SessionRunner {
     /// Creates the session for `model` (a `.onnx` file; external data resolves beside it).
-    pub fn load(model: &Path, settings: &SessionSettings) -> Result<Decoder, DecoderError> {
+    pub fn load(model: &Path, settings: &SessionSettings) -> Result<SessionRunner, DecoderError> {
         let rt = crate::llm::runtime::loaded().ok_or_else(|| DecoderError::Load {
             path: model.display().to_string(),
             message: "ONNX Runtime is not loaded".into(),
@@ -141,14 +142,14 @@ impl Decoder {
         }
         builder = super::device::apply(builder, settings.device)?;
         let session = builder.commit_from_file(model).map_err(|e| load_err(&e))?;
-        let mut dec = Decoder::from_session(session, model)?;
+        let mut dec = SessionRunner::from_session(session, model)?;
         dec.load_seconds = start.elapsed().as_secs_f64();
         Ok(dec)
     }
 
     /// Wraps a session created from `model`, discovering its conventions from the session, the
     /// graph and the folder's configs.
-    pub fn from_session(session: Session, model: &Path) -> Result<Decoder, DecoderError> {
+    pub fn from_session(session: Session, model: &Path) -> Result<SessionRunner, DecoderError> {
         let unsupported = |reason: String| DecoderError::Unsupported {
             path: model.display().to_string(),
             reason,
@@ -158,7 +159,7 @@ impl Decoder {
             Err(v) => return Err(unsupported(v.to_string())),
         };
         let io = discover(&session, model, &hints).map_err(unsupported)?;
-        Ok(Decoder {
+        Ok(SessionRunner {
             session,
             io,
             staging: [Staging::default(), Staging::default()],
@@ -483,27 +484,6 @@ fn check_status(status: ort::sys::OrtStatusPtr) -> Result<(), DecoderError> {
     status_result(status).map_err(DecoderError::Run)
 }
 
-/// Turns an `OrtStatus` returned by the C API into `Ok` or its message, releasing it.
-pub(crate) fn status_result(status: ort::sys::OrtStatusPtr) -> Result<(), String> {
-    if status.0.is_null() {
-        return Ok(());
-    }
-    // SAFETY: a non-null status from the API; its message is a C string owned by the status,
-    // copied before the status is released.
-    let msg = unsafe {
-        let api = ort::api();
-        let p = (api.GetErrorMessage)(status.0);
-        let m = if p.is_null() {
-            "unknown error".to_string()
-        } else {
-            std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
-        };
-        (api.ReleaseStatus)(status.0);
-        m
-    };
-    Err(msg)
-}
-
 /// A cache tensor over pool memory, of the model's element type.
 enum KvView<'a> {
     F32(TensorRefMut<'a, f32>),
@@ -534,73 +514,4 @@ fn kv_view<'a>(dtype: KvDtype, ptr: *mut u8, shape: Shape) -> Result<KvView<'a>,
             ),
         })
     }
-}
-
-/// Times one prefill of `ids` with plain ONNX Runtime calls: a fresh session, an empty past and
-/// outputs allocated by ONNX Runtime (no cache pool, no engine). Returns the seconds of the run,
-/// excluding the session's creation. This is the baseline `isg bench` compares the engine with.
-pub fn plain_prefill_seconds(
-    model: &Path,
-    ids: &[u32],
-    settings: &SessionSettings,
-) -> Result<f64, DecoderError> {
-    let mut dec = Decoder::load(model, settings)?;
-    let io = dec.io.clone();
-    let n = ids.len();
-    let mut inputs: Vec<(String, ort::value::DynValue)> = Vec::new();
-    let t = |e: ort::Error| run_err(e);
-    inputs.push((
-        "input_ids".into(),
-        Tensor::from_array((
-            [1usize, n],
-            ids.iter().map(|&i| i as i64).collect::<Vec<_>>(),
-        ))
-        .map_err(t)?
-        .into_dyn(),
-    ));
-    inputs.push((
-        "attention_mask".into(),
-        Tensor::from_array(([1usize, n], vec![1i64; n]))
-            .map_err(t)?
-            .into_dyn(),
-    ));
-    if io.position_ids {
-        inputs.push((
-            "position_ids".into(),
-            Tensor::from_array(([1usize, n], (0..n as i64).collect::<Vec<_>>()))
-                .map_err(t)?
-                .into_dyn(),
-        ));
-    }
-    if io.use_cache_branch {
-        inputs.push((
-            "use_cache_branch".into(),
-            Tensor::from_array(([1usize], vec![false]))
-                .map_err(t)?
-                .into_dyn(),
-        ));
-    }
-    let shape = [1usize, io.kv.kv_heads, 0, io.kv.head_dim];
-    for layer in 0..io.kv.layers {
-        for kv in ["key", "value"] {
-            let name = io
-                .past_name
-                .replace("{}", &layer.to_string())
-                .replace("{kv}", kv);
-            let v = match io.kv.dtype {
-                KvDtype::F32 => Tensor::from_array((shape, Vec::<f32>::new()))
-                    .map_err(t)?
-                    .into_dyn(),
-                KvDtype::F16 => Tensor::from_array((shape, Vec::<half::f16>::new()))
-                    .map_err(t)?
-                    .into_dyn(),
-            };
-            inputs.push((name, v));
-        }
-    }
-    let start = Instant::now();
-    let out = dec.session.run(inputs).map_err(run_err)?;
-    let secs = start.elapsed().as_secs_f64();
-    drop(out);
-    Ok(secs)
 }

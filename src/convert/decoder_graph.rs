@@ -24,7 +24,7 @@ use half::f16;
 
 use super::spec::{ModelSpec, RopeScaling};
 use super::weights::{BLOCK, Linear, NBits, WeightFormat};
-use super::{ConvertError, KvDtype, LogitsMode};
+use super::{ConvertError, KvCacheType, LogitsMode};
 use crate::gguf::{GgmlType, Gguf};
 use crate::onnx::build::{Attr, Dim, GraphBuilder, le_bytes};
 use crate::onnx::proto::tensor_proto::DataType;
@@ -41,11 +41,11 @@ pub struct GraphOptions {
     /// Logits for the last position only, or for every position.
     pub logits: LogitsMode,
     /// KV cache element type.
-    pub kv: KvDtype,
+    pub kv: KvCacheType,
 }
 
 /// Builds the graph of `spec` with weights from `gguf` into `g`.
-pub struct Decoder<'a> {
+pub struct DecoderGraph<'a> {
     gguf: &'a Gguf,
     spec: &'a ModelSpec,
     opts: GraphOptions,
@@ -60,15 +60,15 @@ pub struct Decoder<'a> {
     qweights: HashMap<String, String>,
 }
 
-impl<'a> Decoder<'a> {
+impl<'a> DecoderGraph<'a> {
     /// A builder for one model.
     pub fn new(
         gguf: &'a Gguf,
         spec: &'a ModelSpec,
         opts: GraphOptions,
         g: &'a mut GraphBuilder,
-    ) -> Decoder<'a> {
-        Decoder {
+    ) -> DecoderGraph<'a> {
+        DecoderGraph {
             gguf,
             spec,
             opts,
@@ -89,8 +89,8 @@ impl<'a> Decoder<'a> {
 
     fn kv_type(&self) -> DataType {
         match self.opts.kv {
-            KvDtype::F32 => DataType::Float,
-            KvDtype::F16 => DataType::Float16,
+            KvCacheType::F32 => DataType::Float,
+            KvCacheType::F16 => DataType::Float16,
         }
     }
 
@@ -236,11 +236,11 @@ impl<'a> Decoder<'a> {
         }
         let dims = [n as i64, half as i64];
         let res = match self.opts.kv {
-            KvDtype::F32 => self
+            KvCacheType::F32 => self
                 .g
                 .init_f32("cos_cache", &dims, &cos)
                 .and_then(|c| Ok((c, self.g.init_f32("sin_cache", &dims, &sin)?))),
-            KvDtype::F16 => self
+            KvCacheType::F16 => self
                 .g
                 .initializer("cos_cache", DataType::Float16, &dims, &f16_bytes(&cos))
                 .and_then(|c| {
@@ -499,7 +499,7 @@ impl<'a> Decoder<'a> {
             bias.as_deref(),
             &format!("layers.{i}.attn.qkv_proj"),
         )?;
-        if self.opts.kv == KvDtype::F16 {
+        if self.opts.kv == KvCacheType::F16 {
             packed = self.cast(&packed, DataType::Float16);
         }
         let out = self.g.fresh("attn");
@@ -521,7 +521,7 @@ impl<'a> Decoder<'a> {
                 ("local_window_size", Attr::Int(-1)),
             ],
         );
-        let out = if self.opts.kv == KvDtype::F16 {
+        let out = if self.opts.kv == KvCacheType::F16 {
             self.cast(&out, DataType::Float)
         } else {
             out

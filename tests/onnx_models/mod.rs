@@ -1,4 +1,4 @@
-//! Small ONNX models written with isg's own protobuf types, for the inspect tests.
+//! Small ONNX models written with isg's own protobuf types, for the tests of the onnx module.
 //!
 //! [`write_linear`] writes `Y = X·W + B` (X: `[batch, 4]`, W: `[4, 3]`, B: `[3]`, all float) as
 //! `model.onnx` with W and B in an external data file; [`write_decoder_stub`] writes a graph with

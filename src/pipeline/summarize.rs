@@ -1,7 +1,8 @@
 //! The summarize run: walk → chunks → cache lookup → prompts → engine → summaries → sinks.
 //!
 //! The main thread walks, chunks, looks every chunk up in the cache and hands the known records
-//! to the sinks. Worker threads (`parallel` plus two, so the engine's queue never runs dry while
+//! to the sinks. Worker threads (the backend's [`parallel`](Backend::parallel) plus two, so the
+//! engine's queue never runs dry while
 //! a worker tokenizes) take the remaining chunks in source order, fit each prompt to the budget,
 //! submit it, wait for the completion (retrying a failed request once) and judge the answer; a
 //! rejected answer is asked again once in another view, and a second rejection gets a line
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::backend::Backend;
+use super::backend::{Backend, Query};
 use super::cache::{Cache, CacheEntry, KeySettings, Scope, cache_key, write_live_keys};
 use super::compose::{fallback_line, summary_for};
 use super::error::PipelineError;
@@ -35,11 +36,10 @@ use super::settings::{DEFAULT_CHUNK_PROMPT_TOKENS, SummarizeSettings};
 use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
 use super::stop::answer_settled;
-use crate::llm::engine::{EngineStats, Request};
-use crate::llm::sample::Sampling;
+use crate::llm::EngineStats;
 use crate::source::{Chunk, Comments, FileChange, View, changes_since, chunk_files, walk_between};
 
-/// Workers beyond `parallel`, so a request is always queued while others are being prepared.
+/// Workers beyond the backend's `parallel`, so a request is always queued while others are being prepared.
 const EXTRA_WORKERS: usize = 2;
 
 /// Runs `settings` on `backend` and writes the standard outputs (`summaries.jsonl`,
@@ -129,7 +129,7 @@ pub fn summarize_into(
     let retry_tokens = AtomicU64::new(0);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let workers = (settings.parallel.max(1) + EXTRA_WORKERS).min(todo.len());
+    let workers = (backend.parallel() + EXTRA_WORKERS).min(todo.len());
     let mut failure: Option<PipelineError> = None;
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
@@ -223,7 +223,7 @@ pub fn summarize_into(
         prompt_version,
         root: settings.walk.root.display().to_string(),
         shards: vec![settings.shard],
-        settings: settings_json(settings, plan.max_prompt_tokens),
+        settings: settings_json(settings, plan.max_prompt_tokens, backend.parallel()),
         totals: totals(
             &records,
             tree.files.len(),
@@ -356,12 +356,12 @@ impl<'a> Plan<'a> {
         })?;
         let rendered = backend
             .render_chat(&template_messages(design))
-            .map_err(PipelineError::Prompt)?;
+            .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         let template = PromptTemplate::from_rendered(&rendered, design)
             .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         let head = backend
             .encode_start(&template.head)
-            .map_err(PipelineError::Prompt)?;
+            .map_err(|e| PipelineError::Prompt(e.to_string()))?;
         // Unless told otherwise, a chunk gets at most DEFAULT_CHUNK_PROMPT_TOKENS of its own.
         let max_prompt_tokens = settings
             .max_prompt_tokens
@@ -458,7 +458,7 @@ impl<'a> Plan<'a> {
     ) -> Result<Attempt, Box<Outcome>> {
         let t = Instant::now();
         let budget = self.max_prompt_tokens - self.head.len();
-        let encode = |s: &str| backend.encode(s);
+        let encode = |s: &str| backend.encode(s).map_err(|e| e.to_string());
         let fitted = fit(chunk, place, view, &self.template, budget, &encode);
         counters
             .tokenize_us
@@ -475,15 +475,12 @@ impl<'a> Plan<'a> {
         };
         let mut prompt = self.head.clone();
         prompt.extend_from_slice(&fitted.ids);
-        let request = Request {
+        let request = Query {
             prompt,
             max_new_tokens: self.settings.max_new_tokens,
-            stop_at_newline: true,
-            sampling: Sampling::Greedy,
             shared_prefix: self.head.len(),
-            ignore_eos: false,
             // Only the first sentence is kept: stop once it is written (or already rejected).
-            stop_when: backend.stop_check(answer_settled),
+            done_when: Some(answer_settled),
         };
         let started = Instant::now();
         let completion = match (backend.submit(request.clone()))() {
@@ -705,10 +702,16 @@ fn rate(tokens: u64, seconds: f64) -> f64 {
     }
 }
 
-/// The settings as `run.json` shows them, with the prompt budget resolved.
-fn settings_json(settings: &SummarizeSettings, max_prompt_tokens: usize) -> serde_json::Value {
+/// The settings as `run.json` shows them, with the prompt budget resolved and the requests the
+/// backend keeps in flight.
+fn settings_json(
+    settings: &SummarizeSettings,
+    max_prompt_tokens: usize,
+    parallel: usize,
+) -> serde_json::Value {
     let mut v = serde_json::to_value(settings).unwrap_or_default();
     if let Some(map) = v.as_object_mut() {
+        map.insert("parallel".into(), parallel.into());
         map.insert("max_prompt_tokens".into(), max_prompt_tokens.into());
         map.insert("sampling".into(), "greedy".into());
     }
