@@ -328,6 +328,12 @@ fn inspect_load_runs_two_steps_and_names_the_strategy() {
             KvStrategy::Growing => "growing",
         };
         assert!(kv.contains(word), "{name}: {kv}");
+        // Opened again as `isg summarize` opens it by default: a tiny model fits the budget.
+        let defaults = stdout.lines().find(|l| l.starts_with("defaults ")).unwrap();
+        assert!(
+            defaults.contains("2 sessions, 20 sequences, --max-memory 4G: fits, RSS"),
+            "{name}: {defaults}"
+        );
         let (code, stdout, _) = isg(&["inspect", dir.to_str().unwrap(), "--load", "--json"]);
         assert_eq!(code, 0);
         let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -338,6 +344,8 @@ fn inspect_load_runs_two_steps_and_names_the_strategy() {
             "Growing"
         };
         assert_eq!(v["load"]["generation"]["strategy"], strategy, "{name}");
+        assert_eq!(v["load"]["default_run"]["sessions"], 2, "{name}");
+        assert!(v["load"]["default_run"]["over_budget"].is_null(), "{name}");
     }
 }
 
@@ -369,7 +377,8 @@ fn a_head_size_the_weights_contradict_is_refused_with_the_reason() {
     assert!(
         stderr.contains("isg cannot generate with it")
             && stderr.contains("qkv_proj")
-            && stderr.contains("head size 8"),
+            && stderr.contains("head size 8")
+            && !stderr.contains("  "),
         "{stderr}"
     );
     let (code, _, stderr) = isg(&[
