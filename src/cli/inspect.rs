@@ -2,6 +2,10 @@
 //! and run a two-step generation (a short prefill on two rows, one batched decode step) the way
 //! the engine will, printing which cache strategy isg uses.
 //!
+//! With `--load` it then opens the model as `isg summarize` does with its default settings (two
+//! sessions, 20 sequences, `--max-memory 4G`) and says whether that fits the memory budget: a
+//! model too large for the defaults gets a warning with the flag that fixes it.
+//!
 //! Exit status: 0 when the model is fine, 1 with one line per verdict when it is broken (or ONNX
 //! Runtime refuses it, or isg cannot generate with it, under `--load`), 2 for usage errors.
 
@@ -53,6 +57,23 @@ struct LoadOutcome {
     generation: Option<isg::llm::Probe>,
     /// Why isg cannot generate with the model, with the fix.
     cannot_generate: Option<String>,
+    /// Opening the model with `isg summarize`'s default settings, when the generation worked.
+    default_run: Option<DefaultRun>,
+}
+
+/// What opening the model with `isg summarize`'s default settings gave.
+#[derive(Debug, Serialize)]
+struct DefaultRun {
+    /// Sessions and sequences the defaults ask for, and the budget.
+    sessions: usize,
+    parallel: usize,
+    max_memory_bytes: u64,
+    /// Resident memory with those sessions loaded, bytes.
+    rss_bytes: Option<u64>,
+    /// The default budget cannot hold the model (a warning: a larger `--max-memory` fixes it).
+    over_budget: Option<String>,
+    /// Opening failed for another reason (an error: `isg summarize` would fail).
+    error: Option<String>,
 }
 
 /// The `--json` output: the report's fields, then the outcome.
@@ -95,14 +116,28 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         (Some(path), true) => Some(load(global, path)?),
         _ => None,
     };
-    let load_failed = load
-        .as_ref()
-        .is_some_and(|l| l.error.is_some() || l.cannot_generate.is_some());
+    let load = match load {
+        Some(mut l) if l.generation.is_some() => {
+            l.default_run = Some(default_run(global, &args.model, args.variant.as_deref()));
+            Some(l)
+        }
+        other => other,
+    };
+    let load_failed = load.as_ref().is_some_and(|l| {
+        l.error.is_some()
+            || l.cannot_generate.is_some()
+            || l.default_run.as_ref().is_some_and(|d| d.error.is_some())
+    });
     let broken = !verdicts.is_empty() || load_failed;
 
     if args.json {
         let mut problems: Vec<String> = verdicts.iter().map(ToString::to_string).collect();
         problems.extend(load.as_ref().and_then(|l| l.cannot_generate.clone()));
+        problems.extend(
+            load.as_ref()
+                .and_then(|l| l.default_run.as_ref())
+                .and_then(|d| d.error.clone()),
+        );
         let out = JsonOut {
             model_path: report
                 .is_none()
@@ -140,6 +175,17 @@ fn print_diagnosis(verdicts: &[Verdict], load: Option<&LoadOutcome>, onnx: Optio
     }
     if let Some(msg) = load.and_then(|l| l.cannot_generate.as_deref()) {
         let _ = writeln!(err, "error: {msg}");
+    }
+    if let Some(d) = load.and_then(|l| l.default_run.as_ref()) {
+        if let Some(msg) = &d.error {
+            let _ = writeln!(err, "error: with the default settings: {msg}");
+        }
+        if let Some(msg) = &d.over_budget {
+            let _ = writeln!(
+                err,
+                "warning: `isg summarize` with the default settings would refuse it: {msg}"
+            );
+        }
     }
     if let Some(msg) = load.and_then(|l| l.error.as_deref()) {
         if verdicts.is_empty() {
@@ -182,6 +228,25 @@ fn print_load(l: &LoadOutcome) {
             tokens.join(" | ")
         );
         println!("{:<13}{}", "kv cache", g.strategy.describe());
+        if let Some(d) = &l.default_run {
+            let budget = if d.max_memory_bytes % (1 << 30) == 0 {
+                format!("{}G", d.max_memory_bytes >> 30)
+            } else {
+                format!("{}M", d.max_memory_bytes >> 20)
+            };
+            let settings = format!(
+                "{} sessions, {} sequences, --max-memory {budget}",
+                d.sessions, d.parallel
+            );
+            let verdict = if d.error.is_some() {
+                "failed (see below)".to_string()
+            } else if d.over_budget.is_some() {
+                "over budget (see below)".to_string()
+            } else {
+                format!("fits, RSS {}", mb(d.rss_bytes))
+            };
+            println!("{:<13}{settings}: {verdict}", "defaults");
+        }
     } else if l.cannot_generate.is_some() {
         println!("{:<13}failed", "generate");
     }
@@ -216,7 +281,37 @@ fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
         error,
         generation,
         cannot_generate,
+        default_run: None,
     })
+}
+
+/// Opens the model the way `isg summarize` does with its default settings and reports whether
+/// the default memory budget holds it.
+fn default_run(global: &Global, model: &Path, variant: Option<&str>) -> DefaultRun {
+    use isg::pipeline::settings::DEFAULT_SESSIONS;
+    let mut settings = global.model_settings();
+    settings.engine.parallel = isg::llm::EngineConfig::default().parallel;
+    settings.sessions = DEFAULT_SESSIONS;
+    settings.variant = variant.map(str::to_string);
+    let mut run = DefaultRun {
+        sessions: DEFAULT_SESSIONS,
+        parallel: settings.engine.parallel,
+        max_memory_bytes: settings.engine.max_memory,
+        rss_bytes: None,
+        over_budget: None,
+        error: None,
+    };
+    match isg::llm::Model::open(model, &settings) {
+        Ok(opened) => {
+            run.rss_bytes = isg::process::resident_bytes();
+            drop(opened);
+        }
+        Err(e) => match e.downcast_ref::<isg::llm::MemoryBudgetError>() {
+            Some(budget) => run.over_budget = Some(budget.to_string()),
+            None => run.error = Some(format!("{e:#}")),
+        },
+    }
+    run
 }
 
 /// Hands the session to isg's decoder and runs the two-step generation; the error is one line
@@ -226,7 +321,9 @@ fn generate_twice(
     onnx_path: &Path,
 ) -> Result<isg::llm::Probe, String> {
     use isg::llm::{DecoderError, ProbeError};
-    let fix = "export it with ONNX Runtime GenAI's model builder (onnxruntime-genai 0.15 or later) or                with optimum (`optimum-cli export onnx --task text-generation-with-past`), or                convert a GGUF with `isg convert`";
+    let fix = "export it with ONNX Runtime GenAI's model builder (onnxruntime-genai 0.15 or later) or \
+               with optimum (`optimum-cli export onnx --task text-generation-with-past`), or \
+               convert a GGUF with `isg convert`";
     session.probe().map_err(|e| match e {
         ProbeError::Open(DecoderError::Unsupported { path, reason }) => {
             format!("{path}: isg cannot generate with it: {reason} ({fix})")

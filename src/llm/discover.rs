@@ -26,8 +26,9 @@ pub enum KvStrategy {
     /// is bound as both past input and present output: nothing is copied.
     InPlace,
     /// The attention concatenates past and new positions (`Concat`, as optimum and onnx-community
-    /// exports do): the rows' caches are gathered into a past tensor and the new positions are
-    /// copied back from the present output after each run.
+    /// exports do): the rows' caches are gathered into a past tensor, the new positions are
+    /// copied back from the present output after each run, and a decode step's present serves
+    /// as the next step's past for the rows that go on.
     Growing,
 }
 
@@ -39,7 +40,7 @@ impl KvStrategy {
                 "in-place (GroupQueryAttention writes new positions into the bound cache)"
             }
             KvStrategy::Growing => {
-                "growing (attention concatenates past and new positions; caches are gathered and the new positions copied back each step)"
+                "growing (attention concatenates past and new positions; each decode step's output cache is the next step's input, a row is copied in again only when its slot changes)"
             }
         }
     }

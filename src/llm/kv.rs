@@ -6,7 +6,12 @@
 //! are given back (`MADV_DONTNEED`), so resident memory follows the sequences actually in flight,
 //! not the pool's size.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use memmap2::MmapMut;
+
+/// Source of pool identities (see [`KvPool::id`]).
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Element type of the cache, as the model declares its `past_key_values` inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,6 +59,10 @@ pub struct KvPool {
     capacity: usize,
     /// `layers * 2` maps: key of layer 0, value of layer 0, key of layer 1, ...
     maps: Vec<MmapMut>,
+    /// Unique among the pools of this process.
+    id: u64,
+    /// Per slot, bumped whenever the slot's contents are replaced (see [`KvPool::epoch`]).
+    epochs: Vec<u64>,
 }
 
 impl KvPool {
@@ -68,6 +77,8 @@ impl KvPool {
             slots,
             capacity,
             maps,
+            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            epochs: vec![0; slots],
         })
     }
 
@@ -84,6 +95,25 @@ impl KvPool {
     /// Positions per slot.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// An identity no other pool of this process has, so that state kept about a pool's slots is
+    /// never applied to another pool.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// A counter of `slot` that changes whenever the slot's contents are replaced: when it is
+    /// released, when a prefix is copied into it, and when [`KvPool::touch`] is called (a prefill
+    /// written into it). Appending positions by a decode step leaves it as it is. The growing cache
+    /// strategy keeps a row staged from step to step only while its epoch stays the same.
+    pub fn epoch(&self, slot: usize) -> u64 {
+        self.epochs[slot]
+    }
+
+    /// Marks `slot`'s contents as replaced (see [`KvPool::epoch`]).
+    pub fn touch(&mut self, slot: usize) {
+        self.epochs[slot] += 1;
     }
 
     /// Bytes of one slot in one map.
@@ -117,6 +147,7 @@ impl KvPool {
 
     /// Gives the memory of a slot back to the kernel (its contents become zeros).
     pub fn release(&mut self, slot: usize) {
+        self.touch(slot);
         let slot_bytes = self.slot_bytes();
         let page = 4096usize;
         for map in &mut self.maps {
@@ -141,6 +172,7 @@ impl KvPool {
     /// Copies the first `len` positions of `from`'s cache into `to` (used to reuse a computed
     /// prompt prefix).
     pub fn copy_prefix(&mut self, from: usize, to: usize, len: usize) {
+        self.touch(to);
         let es = self.shape.dtype.size();
         let (heads, cap, dim) = (self.shape.kv_heads, self.capacity, self.shape.head_dim);
         let slot_bytes = self.slot_bytes();

@@ -33,10 +33,10 @@ pub use engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Finish, Pending, Request,
     StopCheck, StopFn,
 };
-pub use kv::{KvDtype, KvShape};
+pub use kv::{KvDtype, KvPool, KvShape};
 pub use model::{MemoryBudgetError, Model, ModelSettings};
 pub use probe::{OpenedSession, Probe, ProbeError, open_session};
 pub use runtime::{RuntimeError, RuntimeInfo};
 pub use sample::Sampling;
-pub use session_runner::{DecoderError, DecoderIo};
+pub use session_runner::{DecodeRow, DecoderError, DecoderIo, SessionRunner, SessionSettings};
 pub use tokenizer::{TextDecoder, TextTokenizer, TextTokenizerError};

@@ -6,9 +6,14 @@
 //! its own `attention_mask` row and `position_ids`. How the cache crosses a run depends on the
 //! [`KvStrategy`]: in place, each row's pool slot is bound as both past input and present output
 //! (GroupQueryAttention writes the new positions into it, nothing is copied); growing, the rows'
-//! caches are gathered into a staging past tensor `[rows, kv_heads, longest past, head_size]`
-//! (shorter rows padded and masked out), the model returns past plus new positions in a second
-//! staging tensor, and the new positions are copied back into each row's slot.
+//! caches are gathered into a staging past tensor `[rows, kv_heads, columns, head_size]` (shorter
+//! rows padded and masked out), the model returns past plus new positions in a second staging
+//! tensor, and the new positions are copied into each row's slot, which stays the reference copy.
+//! A decode step's present tensor is kept as the next step's past (the two buffers swap roles):
+//! rows that continue are not copied again, a row whose slot was replaced since (a finished
+//! sequence, a new prompt) is gathered alone into its padded row, and everything is gathered
+//! anew only when the batch's width changes, a row no longer fits, or padding exceeds about a
+//! quarter of the longest row.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -94,8 +99,13 @@ pub struct SessionSettings {
 pub struct SessionRunner {
     pub(super) session: Session,
     io: DecoderIo,
-    /// Past and present tensors of the growing strategy, reused from step to step.
-    staging: [Staging; 2],
+    /// Staging tensors of the growing strategy, reused from run to run: 0 and 1 for decode steps
+    /// (past and present, swapping roles), 2 and 3 for prefill pieces.
+    staging: [Staging; 4],
+    /// The growing strategy's last decode step, kept as the next step's past.
+    resident: Option<Resident>,
+    /// Rows the growing strategy copied from the pool into staging tensors so far.
+    staged_rows: u64,
     /// Seconds it took to create the session.
     pub load_seconds: f64,
 }
@@ -162,7 +172,9 @@ impl SessionRunner {
         Ok(SessionRunner {
             session,
             io,
-            staging: [Staging::default(), Staging::default()],
+            staging: Default::default(),
+            resident: None,
+            staged_rows: 0,
             load_seconds: 0.0,
         })
     }
@@ -170,6 +182,12 @@ impl SessionRunner {
     /// The model's conventions.
     pub fn io(&self) -> &DecoderIo {
         &self.io
+    }
+
+    /// How many rows the growing strategy has copied from the pool into its staging tensors since
+    /// the model was loaded (each is one row's whole cache, every layer); 0 in place.
+    pub fn staged_rows(&self) -> u64 {
+        self.staged_rows
     }
 
     /// Runs `ids` through the model for the sequence in `slot`, whose cache already holds `past`
@@ -183,7 +201,7 @@ impl SessionRunner {
     ) -> Result<Vec<f32>, DecoderError> {
         let n = ids.len();
         let input_ids: Vec<i64> = ids.iter().map(|&t| t as i64).collect();
-        let mut logits = self.run(pool, slot, &[past], n, input_ids)?;
+        let mut logits = self.run(pool, slot, &[past], n, input_ids, false)?;
         if self.io.all_logits {
             let v = self.io.vocab;
             logits.drain(..(n - 1) * v);
@@ -199,11 +217,12 @@ impl SessionRunner {
     ) -> Result<Vec<f32>, DecoderError> {
         let input_ids: Vec<i64> = rows.iter().map(|r| r.token as i64).collect();
         let pasts: Vec<usize> = rows.iter().map(|r| r.past).collect();
-        self.run(pool, 0, &pasts, 1, input_ids)
+        self.run(pool, 0, &pasts, 1, input_ids, true)
     }
 
     /// Runs `seq` new tokens per row for the rows in slots `first_slot..first_slot + pasts.len()`,
     /// row `i` having `pasts[i]` positions in its cache, and returns the logits the model gives.
+    /// `decode` marks a batched decode step (the growing strategy keeps its present for the next).
     fn run(
         &mut self,
         pool: &mut KvPool,
@@ -211,30 +230,33 @@ impl SessionRunner {
         pasts: &[usize],
         seq: usize,
         input_ids: Vec<i64>,
+        decode: bool,
     ) -> Result<Vec<f32>, DecoderError> {
         let batch = pasts.len();
-        let longest = pasts.iter().copied().max().unwrap_or(0);
         let growing = self.io.strategy == KvStrategy::Growing;
-        // In place, row `i`'s new positions go right after its own past; growing, the past tensor
-        // is `longest` long and the new positions come after it for every row.
-        let total = longest + seq;
-        let mut mask = vec![0i64; batch * total];
-        for (i, &past) in pasts.iter().enumerate() {
-            let row = &mut mask[i * total..(i + 1) * total];
-            if growing {
-                row[..past].fill(1);
-                row[longest..].fill(1);
-            } else {
-                row[..past + seq].fill(1);
+        // In place, row `i`'s new positions go right after its own past in its slot; growing, the
+        // staged past tensor has `plan.past_len` columns and the new positions follow them.
+        let plan = if growing {
+            self.stage_growing(pool, first_slot, pasts, seq, decode)
+        } else {
+            let longest = pasts.iter().copied().max().unwrap_or(0);
+            let total = longest + seq;
+            let mut mask = vec![0i64; batch * total];
+            for (i, &past) in pasts.iter().enumerate() {
+                mask[i * total..i * total + past + seq].fill(1);
             }
-        }
+            GrowingPlan {
+                past_buf: 0,
+                present_buf: 0,
+                past_len: longest,
+                mask,
+            }
+        };
+        let total = plan.past_len + seq;
         let positions: Vec<i64> = pasts
             .iter()
             .flat_map(|&p| (p..p + seq).map(|x| x as i64))
             .collect();
-        if growing {
-            self.gather(pool, first_slot, pasts, longest, seq);
-        }
         let io = &self.io;
         let mut inputs: Vec<(CString, ort::value::DynValue)> = Vec::new();
         let mut add = |name: &str, v: ort::value::DynValue| {
@@ -248,7 +270,7 @@ impl SessionRunner {
         );
         add(
             "attention_mask",
-            Tensor::from_array(([batch, total], mask))
+            Tensor::from_array(([batch, total], plan.mask.clone()))
                 .map_err(run_err)?
                 .into_dyn(),
         );
@@ -277,13 +299,12 @@ impl SessionRunner {
             ])
         };
         let (past_len, present_len) = if growing {
-            (longest, total)
+            (plan.past_len, total)
         } else {
             (pool.capacity(), pool.capacity())
         };
         let per_tensor =
             |len: usize| batch * io.kv.kv_heads * len * io.kv.head_dim * io.kv.dtype.size();
-        let (past_stage, present_stage) = self.staging.split_at_mut(1);
         let mut past_views = Vec::with_capacity(io.kv.layers * 2);
         let mut outputs: Vec<(CString, KvView<'_>)> = Vec::with_capacity(io.kv.layers * 2 + 1);
         for layer in 0..io.kv.layers {
@@ -293,8 +314,8 @@ impl SessionRunner {
                 // memory; growing, they are the two staging buffers.
                 let (past_ptr, present_ptr) = if growing {
                     (
-                        past_stage[0].tensor_ptr(index, per_tensor(past_len)),
-                        present_stage[0].tensor_ptr(index, per_tensor(present_len)),
+                        self.staging[plan.past_buf].tensor_ptr(index, per_tensor(past_len)),
+                        self.staging[plan.present_buf].tensor_ptr(index, per_tensor(present_len)),
                     )
                 } else {
                     let ptr = pool.slot_ptr(index, first_slot);
@@ -369,68 +390,167 @@ impl SessionRunner {
         drop(outputs);
         drop(past_views);
         if growing {
-            self.scatter(pool, first_slot, pasts, longest, seq);
+            self.scatter(
+                pool,
+                plan.present_buf,
+                first_slot,
+                pasts,
+                plan.past_len,
+                seq,
+            );
+            if decode {
+                self.resident = Some(Resident {
+                    pool: pool.id(),
+                    first_slot,
+                    buf: plan.present_buf,
+                    len: total,
+                    mask: plan.mask,
+                    pasts: pasts.iter().map(|p| p + seq).collect(),
+                    epochs: (0..batch).map(|i| pool.epoch(first_slot + i)).collect(),
+                });
+            } else {
+                pool.touch(first_slot);
+            }
         }
         Ok(logits)
     }
 
-    /// Copies each row's cached positions into the past staging buffer, laid out as
-    /// `[layers * 2][rows, kv_heads, longest, head_size]`. Positions past a row's own length are
-    /// left as they are (finite values from earlier steps or zeros): the mask hides them.
-    fn gather(
+    /// Stages the past of a run of the growing strategy and sizes its present: a prefill piece
+    /// gathers its row into the prefill buffers; a decode step continues from the last step's
+    /// present when it can (see the module docs), else gathers every row with some padding to
+    /// spare so that rows joining later fit.
+    fn stage_growing(
         &mut self,
         pool: &KvPool,
         first_slot: usize,
         pasts: &[usize],
-        longest: usize,
         seq: usize,
+        decode: bool,
+    ) -> GrowingPlan {
+        let kv = self.io.kv;
+        let tensors = kv.layers * 2;
+        let batch = pasts.len();
+        let bytes = |len: usize| batch * kv.kv_heads * len * kv.head_dim * kv.dtype.size();
+        let longest = pasts.iter().copied().max().unwrap_or(0);
+        let fresh_mask = |len: usize| {
+            let mut mask = vec![0i64; batch * (len + seq)];
+            for (i, &past) in pasts.iter().enumerate() {
+                let row = &mut mask[i * (len + seq)..(i + 1) * (len + seq)];
+                row[..past].fill(1);
+                row[len..].fill(1);
+            }
+            mask
+        };
+        let all: Vec<usize> = (0..batch).collect();
+        if !decode {
+            self.staging[2].reserve(tensors, bytes(longest));
+            self.staging[3].reserve(tensors, bytes(longest + seq));
+            self.gather(pool, 2, first_slot, pasts, longest, &all);
+            return GrowingPlan {
+                past_buf: 2,
+                present_buf: 3,
+                past_len: longest,
+                mask: fresh_mask(longest),
+            };
+        }
+        // Padding a full gather leaves for rows that join later; a single row never has any.
+        let spare = if batch > 1 { (longest / 8).max(8) } else { 0 };
+        let kept = self.resident.take().filter(|r| {
+            r.pool == pool.id()
+                && r.first_slot == first_slot
+                && r.pasts.len() == batch
+                && r.len >= longest
+                && r.len <= longest + 2 * spare
+        });
+        let plan = match kept {
+            Some(r) => {
+                let len = r.len;
+                let mut mask = fresh_mask(len);
+                let mut stale = Vec::new();
+                for (i, &past) in pasts.iter().enumerate() {
+                    if r.epochs[i] == pool.epoch(first_slot + i) && r.pasts[i] == past {
+                        let row = i * (len + seq);
+                        mask[row..row + len].copy_from_slice(&r.mask[i * len..(i + 1) * len]);
+                    } else {
+                        stale.push(i);
+                    }
+                }
+                self.gather(pool, r.buf, first_slot, pasts, len, &stale);
+                GrowingPlan {
+                    past_buf: r.buf,
+                    present_buf: 1 - r.buf,
+                    past_len: len,
+                    mask,
+                }
+            }
+            None => {
+                let len = longest + spare;
+                self.staging[0].reserve(tensors, bytes(len));
+                self.gather(pool, 0, first_slot, pasts, len, &all);
+                GrowingPlan {
+                    past_buf: 0,
+                    present_buf: 1,
+                    past_len: len,
+                    mask: fresh_mask(len),
+                }
+            }
+        };
+        self.staging[plan.present_buf].reserve(tensors, bytes(plan.past_len + seq));
+        plan
+    }
+
+    /// Copies the cached positions of the rows in `which` into staging buffer `buf`, laid out as
+    /// `[layers * 2][rows, kv_heads, len, head_size]` (the buffer is already sized for it).
+    /// Columns past a row's own length are left as they are (finite values from earlier steps or
+    /// zeros): the mask hides them.
+    fn gather(
+        &mut self,
+        pool: &KvPool,
+        buf: usize,
+        first_slot: usize,
+        pasts: &[usize],
+        len: usize,
+        which: &[usize],
     ) {
         let kv = self.io.kv;
-        let es = kv.dtype.size();
-        let row_bytes = kv.head_dim * es;
-        let batch = pasts.len();
-        let tensor = batch * kv.kv_heads * longest * row_bytes;
-        let stage = &mut self.staging[0];
-        stage.reserve(kv.layers * 2, tensor);
-        // The present buffer too, so that it is sized before pointers into it are taken.
-        self.staging[1].reserve(
-            kv.layers * 2,
-            batch * kv.kv_heads * (longest + seq) * row_bytes,
-        );
-        let stage = &mut self.staging[0];
+        let row_bytes = kv.head_dim * kv.dtype.size();
+        let tensor = pasts.len() * kv.kv_heads * len * row_bytes;
+        self.staged_rows += which.len() as u64;
+        let stage = &mut self.staging[buf];
         for index in 0..kv.layers * 2 {
             let dst = stage.tensor_mut(index, tensor);
-            for (i, &past) in pasts.iter().enumerate() {
+            for &i in which {
+                let past = pasts[i];
                 for h in 0..kv.kv_heads {
                     let src = pool.head(index, first_slot + i, h);
-                    let at = (i * kv.kv_heads + h) * longest * row_bytes;
+                    let at = (i * kv.kv_heads + h) * len * row_bytes;
                     dst[at..at + past * row_bytes].copy_from_slice(&src[..past * row_bytes]);
                 }
             }
         }
     }
 
-    /// Copies the `seq` new positions of each row from the present staging buffer (laid out as
-    /// `[layers * 2][rows, kv_heads, longest + seq, head_size]`) into the row's slot.
+    /// Copies the `seq` new positions of each row from staging buffer `buf` (laid out as
+    /// `[layers * 2][rows, kv_heads, past_len + seq, head_size]`) into the row's slot.
     fn scatter(
         &mut self,
         pool: &mut KvPool,
+        buf: usize,
         first_slot: usize,
         pasts: &[usize],
-        longest: usize,
+        past_len: usize,
         seq: usize,
     ) {
         let kv = self.io.kv;
-        let es = kv.dtype.size();
-        let row_bytes = kv.head_dim * es;
-        let total = longest + seq;
+        let row_bytes = kv.head_dim * kv.dtype.size();
+        let total = past_len + seq;
         let tensor = pasts.len() * kv.kv_heads * total * row_bytes;
-        let stage = &mut self.staging[1];
+        let stage = &mut self.staging[buf];
         for index in 0..kv.layers * 2 {
             let src = stage.tensor_mut(index, tensor);
             for (i, &past) in pasts.iter().enumerate() {
                 for h in 0..kv.kv_heads {
-                    let at = ((i * kv.kv_heads + h) * total + longest) * row_bytes;
+                    let at = ((i * kv.kv_heads + h) * total + past_len) * row_bytes;
                     let dst = pool.head_mut(index, first_slot + i, h);
                     dst[past * row_bytes..(past + seq) * row_bytes]
                         .copy_from_slice(&src[at..at + seq * row_bytes]);
@@ -438,6 +558,37 @@ impl SessionRunner {
             }
         }
     }
+}
+
+/// How one run of the growing strategy uses the staging buffers.
+struct GrowingPlan {
+    /// Staging buffer holding the past tensors.
+    past_buf: usize,
+    /// Staging buffer receiving the present tensors.
+    present_buf: usize,
+    /// Columns of the past tensors.
+    past_len: usize,
+    /// `attention_mask`, `[rows, past_len + seq]`.
+    mask: Vec<i64>,
+}
+
+/// The last decode step of the growing strategy, whose present tensors (in a staging buffer)
+/// serve as the next step's past for the rows that continue.
+struct Resident {
+    /// [`KvPool::id`] of the pool the rows live in.
+    pool: u64,
+    /// Slot of row 0.
+    first_slot: usize,
+    /// Staging buffer holding the present tensors.
+    buf: usize,
+    /// Their columns.
+    len: usize,
+    /// Each row's mask over those columns.
+    mask: Vec<i64>,
+    /// Each row's positions after the step: the past a continuing row comes with next.
+    pasts: Vec<usize>,
+    /// Each row's slot epoch after the step.
+    epochs: Vec<u64>,
 }
 
 /// A staging buffer of the growing strategy: `layers * 2` cache tensors side by side, 8-byte
