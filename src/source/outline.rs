@@ -447,7 +447,7 @@ mod tests {
         files.extend(
             [
                 "src/source/walk.rs",
-                "src/pipeline/run.rs",
+                "src/pipeline/summarize.rs",
                 "src/llm/engine.rs",
             ]
             .iter()
