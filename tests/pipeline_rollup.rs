@@ -53,6 +53,8 @@ fn settings(root: &Path, out: &Path) -> SummarizeSettings {
     let mut s = SummarizeSettings::new(root);
     s.out_dir = out.to_path_buf();
     s.max_lines = 60;
+    // Whole chunks, as the stand-in counts characters as tokens: an edit must reach its prompt.
+    s.max_prompt_tokens = Some(1 << 19);
     s.progress = ProgressMode::Quiet;
     s
 }
