@@ -91,7 +91,34 @@ pub fn phrase(cleaned: &str) -> String {
             i = 0;
         }
     }
+    if i == 0 {
+        i = folder_opening(&lower);
+    }
     words[i..].join(" ")
+}
+
+/// Openings that call a directory a directory ("a directory for ...", "a folder containing
+/// ..."): the words to drop, or 0. What follows is what the directory holds.
+fn folder_opening(lower: &[String]) -> usize {
+    const NOUNS: [&str; 3] = ["directory", "folder", "package"];
+    const LINKS: [&str; 5] = ["for", "of", "containing", "with", "that holds"];
+    let Some(noun) = lower
+        .get(1)
+        .filter(|_| matches!(lower[0].as_str(), "a" | "the"))
+    else {
+        return 0;
+    };
+    if !NOUNS.contains(&noun.as_str()) {
+        return 0;
+    }
+    for link in LINKS {
+        let lw: Vec<&str> = link.split(' ').collect();
+        let end = 2 + lw.len();
+        if lower.len() > end && lower[2..end] == lw[..] {
+            return end;
+        }
+    }
+    0
 }
 
 /// Text up to and including the first `.`, `!` or `?` followed by a space or the end.
@@ -223,6 +250,19 @@ mod tests {
         assert_eq!(
             phrase("This directory is for the runtime's task scheduling."),
             "runtime's task scheduling."
+        );
+        assert_eq!(
+            phrase("A directory for managing code in a pipeline."),
+            "managing code in a pipeline."
+        );
+        assert_eq!(
+            phrase("a folder containing scripts for test fixtures."),
+            "scripts for test fixtures."
+        );
+        assert_eq!(phrase("A directory for"), "A directory for");
+        assert_eq!(
+            phrase("A directory watcher for file events."),
+            "A directory watcher for file events."
         );
     }
 
