@@ -596,18 +596,32 @@ fn a_full_disk_stops_with_one_error_and_keeps_what_was_written() {
 }
 
 /// Runs `c` as an unprivileged user when the tests run as root (root writes anywhere).
-fn unprivileged(c: &mut Command, dirs: &[&Path]) {
+fn unprivileged(c: Command, dirs: &[&Path]) -> Command {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        use std::os::unix::fs::PermissionsExt;
-        for d in dirs {
-            for e in walk_all(d) {
-                let mode = if e.is_dir() { 0o755 } else { 0o644 };
-                std::fs::set_permissions(&e, std::fs::Permissions::from_mode(mode)).unwrap();
-            }
-        }
-        c.uid(65534).gid(65534);
+    if unsafe { libc::geteuid() } != 0 {
+        return c;
     }
+    use std::os::unix::fs::PermissionsExt;
+    // The test binary's own folder may be closed to others (a checkout under a 0700 folder), so
+    // the user runs a copy that lives in the first of `dirs`.
+    let exe = dirs[0].join("isg-unprivileged");
+    std::fs::copy(c.get_program(), &exe).unwrap();
+    for d in dirs {
+        for e in walk_all(d) {
+            let mode = if e.is_dir() || e == exe { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&e, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+    let mut n = Command::new(&exe);
+    n.args(c.get_args());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => n.env(k, v),
+            None => n.env_remove(k),
+        };
+    }
+    n.uid(65534).gid(65534);
+    n
 }
 
 fn walk_all(dir: &Path) -> Vec<PathBuf> {
@@ -632,8 +646,7 @@ fn a_read_only_output_folder_is_a_clear_error() {
     let out = tmp.path().join("out");
     run_ok(isg(&root, &out, 0));
     let before = std::fs::read(out.join("summaries.jsonl")).unwrap();
-    let mut c = isg(&root, &out, 0);
-    unprivileged(&mut c, &[tmp.path()]);
+    let mut c = unprivileged(isg(&root, &out, 0), &[tmp.path()]);
     for d in [&out, &out.join(CACHE_DIR)] {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o555)).unwrap();
     }
