@@ -34,13 +34,7 @@ pub struct Probe {
 }
 
 fn argmax(logits: &[f32]) -> u32 {
-    let mut best = 0;
-    for (i, &v) in logits.iter().enumerate() {
-        if v > logits[best] {
-            best = i;
-        }
-    }
-    best as u32
+    super::sample::argmax(logits) as u32
 }
 
 fn finite(logits: &[f32], step: &str) -> Result<(), DecoderError> {
