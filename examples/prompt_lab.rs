@@ -15,7 +15,6 @@ use std::time::Instant;
 
 use isg::llm::{ChatMessage, EngineConfig, Model, ModelSettings, Request, Sampling};
 use isg::pipeline::compose::{fallback_line, summary_for};
-use isg::pipeline::prompt::LineStyle;
 use isg::source::{Chunk, Comments, Language, SourceFile, View, chunk_file, view};
 
 /// Stands for the chunk while the template is rendered.
@@ -336,7 +335,7 @@ fn run_design(model: &Model, d: &Design, cases: &[Case], out: &Path) -> anyhow::
         let done = p.wait()?;
         let raw = tok.decode(&done.tokens, true)?;
         let answer = reattach(d, &raw);
-        let checked = match summary_for(&answer, &c.chunk, LineStyle::Topic) {
+        let checked = match summary_for(&answer, &c.chunk) {
             Ok(line) => line,
             Err(_) => {
                 rejected += 1;

@@ -89,6 +89,9 @@ mod tests {
             grounded,
             fallback,
             error: None,
+            topic: String::new(),
+            origin: None,
+            origin_file: None,
         }
     }
 

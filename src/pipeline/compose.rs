@@ -2,15 +2,14 @@
 //! answers were rejected, from the chunk itself.
 //!
 //! In: the phrase the judge accepted ([`super::judge`]) or the chunk. Out: one line of text.
-//! [`compose`] puts an accepted phrase after the file's topic ("The time module: utilities for
-//! sleeping.") with inline-code backticks removed. [`fallback_line`] never asks the model: it
+//! [`compose`] writes an accepted phrase as a sentence ("Utilities for sleeping.") with
+//! inline-code backticks removed; the file's topic ([`file_topic`]) is kept beside it, not in it. [`fallback_line`] never asks the model: it
 //! is the first sentence of the principal item's own doc comment (the module doc, else the
 //! first documented type, else the first documented function), else a list of the chunk's items
 //! ("Defines `Semaphore`, `Permit` and `Semaphore::acquire`.").
 
 use super::clean::{clean, phrase};
 use super::judge::{Grounds, Reject, accept_for};
-use super::prompt::LineStyle;
 use crate::source::{Chunk, first_sentence};
 
 /// File stems that name their directory rather than themselves.
@@ -36,58 +35,36 @@ pub fn file_topic(path: &str) -> String {
     name.replace('_', " ")
 }
 
-/// The summary of a chunk of `path` from an accepted phrase, backticks removed, ending with a
-/// stop. [`LineStyle::Topic`]: "The <topic> module: <phrase>", with the phrase's first letter
-/// lowered unless it starts a name ("Tokio", "TCP"). [`LineStyle::Plain`]: the phrase with its
-/// first letter capitalized.
-pub fn compose(phrase: &str, path: &str, style: LineStyle) -> String {
+/// The line a reader gets from an accepted phrase: backticks removed, the first letter
+/// capitalized, ending with a stop. The file's topic is not repeated in it: the path stands
+/// beside every line, and records keep the topic in a field of its own.
+pub fn compose(phrase: &str) -> String {
     let phrase = phrase.replace('`', "");
-    if style == LineStyle::Plain {
-        let mut chars = phrase.chars();
-        let body = match chars.next() {
-            Some(a) => format!("{}{}", a.to_uppercase(), chars.as_str()),
-            None => String::new(),
-        };
-        return if body.ends_with(['.', '!', '?']) {
-            body
-        } else {
-            format!("{body}.")
-        };
-    }
-    // Lower the first letter of an ordinary word only: "AsyncWrite", "I/O" and "TCP" stay.
-    let first_word = phrase.split_whitespace().next().unwrap_or("");
-    let ordinary = first_word
-        .chars()
-        .skip(1)
-        .all(|c| c.is_lowercase() || matches!(c, ',' | ':' | ';'));
     let mut chars = phrase.chars();
     let body = match chars.next() {
-        Some(a) if a.is_uppercase() && ordinary => {
-            format!("{}{}", a.to_lowercase(), &phrase[a.len_utf8()..])
-        }
-        _ => phrase.to_string(),
+        Some(a) => format!("{}{}", a.to_uppercase(), chars.as_str()),
+        None => String::new(),
     };
-    let body = if body.ends_with(['.', '!', '?']) {
+    if body.ends_with(['.', '!', '?']) {
         body
     } else {
         format!("{body}.")
-    };
-    format!("The {} module: {body}", file_topic(path))
+    }
 }
 
 /// What the judge made of one answer: the line to keep, or why there is none.
-pub fn summary_for(raw: &str, chunk: &Chunk, style: LineStyle) -> Result<String, Reject> {
+pub fn summary_for(raw: &str, chunk: &Chunk) -> Result<String, Reject> {
     let grounds = Grounds {
         text: &chunk.text,
         path: &chunk.path,
     };
-    line_for(raw, &grounds, style)
+    line_for(raw, &grounds)
 }
 
 /// The line kept from `raw`, judged against `grounds` (the text the model read and its path),
 /// or why there is none.
-pub fn line_for(raw: &str, grounds: &Grounds, style: LineStyle) -> Result<String, Reject> {
-    accept_for(&phrase(&clean(raw)), grounds).map(|p| compose(&p, grounds.path, style))
+pub fn line_for(raw: &str, grounds: &Grounds) -> Result<String, Reject> {
+    accept_for(&phrase(&clean(raw)), grounds).map(|p| compose(&p))
 }
 
 /// A line built from the chunk alone, for when no answer of the model was kept.
@@ -167,8 +144,8 @@ const TYPE_KINDS: [&str; 9] = [
 ];
 
 /// "Defines `A`, `B` and `C`." from the chunk's item names (types first), "Implements `Trait`
-/// for `Type`." for a chunk of impl blocks only, else a line naming the enclosing item or the
-/// lines.
+/// for `Type`." for a chunk of impl blocks only, else a line naming the enclosing item (never
+/// the chunk's place: line numbers stand beside every line already).
 fn items_line(chunk: &Chunk) -> String {
     let mut types = Vec::new();
     let mut others = Vec::new();
@@ -201,16 +178,8 @@ fn items_line(chunk: &Chunk) -> String {
         };
     }
     match &chunk.parent {
-        Some(p) => format!(
-            "Continues `{p}` (lines {}–{}).",
-            chunk.start_line, chunk.end_line
-        ),
-        None => format!(
-            "Lines {}–{} of the {} module.",
-            chunk.start_line,
-            chunk.end_line,
-            file_topic(&chunk.path)
-        ),
+        Some(p) => format!("Continues `{p}`."),
+        None => format!("Top-level code of the {} module.", file_topic(&chunk.path)),
     }
 }
 
@@ -241,29 +210,11 @@ mod tests {
         assert_eq!(file_topic("src/io/stdio_common.rs"), "stdio common");
         assert_eq!(file_topic("pkg/__init__.py"), "pkg");
         assert_eq!(
-            compose(
-                "A utility to delay a `Sleep`.",
-                "tokio/src/time/mod.rs",
-                LineStyle::Topic
-            ),
-            "The time module: a utility to delay a Sleep."
+            compose("a utility to delay a `Sleep`"),
+            "A utility to delay a Sleep."
         );
-        assert_eq!(
-            compose("TCP helpers", "net.rs", LineStyle::Topic),
-            "The net module: TCP helpers."
-        );
-        assert_eq!(
-            compose("AsyncWrite adapter.", "x.rs", LineStyle::Topic),
-            "The x module: AsyncWrite adapter."
-        );
-        assert_eq!(
-            compose("I/O operations", "io.rs", LineStyle::Topic),
-            "The io module: I/O operations."
-        );
-        assert_eq!(
-            compose("waker list for `Notify`", "notify.rs", LineStyle::Plain),
-            "Waker list for Notify."
-        );
+        assert_eq!(compose("TCP helpers."), "TCP helpers.");
+        assert_eq!(compose("waker list for `Notify`"), "Waker list for Notify.");
     }
 
     #[test]
@@ -273,20 +224,15 @@ mod tests {
             "/// Waits until `deadline`.\npub fn sleep_until(deadline: Instant) -> Sleep {\n    todo!()\n}\n",
         );
         assert_eq!(
-            summary_for(
-                "Sleeping until a deadline with `sleep_until`.\nMore.",
-                &c,
-                LineStyle::Topic
-            )
-            .as_deref(),
-            Ok("The sleep module: sleeping until a deadline with sleep_until.")
+            summary_for("Sleeping until a deadline with `sleep_until`.\nMore.", &c).as_deref(),
+            Ok("Sleeping until a deadline with sleep_until.")
         );
         assert_eq!(
-            summary_for("```rust\n", &c, LineStyle::Topic),
+            summary_for("```rust\n", &c),
             Err(Reject::Empty)
         );
         assert_eq!(
-            summary_for("Timers built on `DelayQueue`.", &c, LineStyle::Topic),
+            summary_for("Timers built on `DelayQueue`.", &c),
             Err(Reject::Invented)
         );
     }
@@ -323,6 +269,6 @@ mod tests {
         let c = chunk("src/a.rs", "impl<T> Future for JoinHandle<T> {}\n");
         assert_eq!(fallback_line(&c), "Implements `Future` for `JoinHandle`.");
         let c = chunk("src/a.rs", "// nothing but a comment\n");
-        assert_eq!(fallback_line(&c), "Lines 1–1 of the a module.");
+        assert_eq!(fallback_line(&c), "Top-level code of the a module.");
     }
 }

@@ -7,7 +7,9 @@
 //! - names a file path;
 //! - boilerplate that would fit any file ("a Rust library for", "this code", "documentation");
 //! - invents a name: every word that looks like a code identifier ([`identifiers`]: CamelCase,
-//!   snake_case, `a::b` paths, backticked words, `call()`s) must occur in the chunk or its path.
+//!   snake_case, `a::b` paths, backticked words, `call()`s) must occur in the chunk or its path;
+//! - says the opposite of the code about a direction: "converts A to B" where the chunk's own
+//!   names, docs and strings say B to A and never A to B ([`contradicted_direction`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +38,9 @@ pub enum Reject {
     /// The answer names an identifier that is neither in the chunk nor in its path.
     #[error("answer names something the chunk does not have")]
     Invented,
+    /// The answer gives a direction ("A to B") that the chunk's own words reverse.
+    #[error("answer says the opposite of the code")]
+    Contradicts,
 }
 
 impl Reject {
@@ -49,6 +54,7 @@ impl Reject {
             Reject::Path => "path",
             Reject::Boilerplate => "boilerplate",
             Reject::Invented => "invented",
+            Reject::Contradicts => "contradicts",
         }
     }
 }
@@ -101,7 +107,96 @@ pub fn accept_for(summary: &str, grounds: &Grounds) -> Result<String, Reject> {
     if invented(&s, grounds).is_some() {
         return Err(Reject::Invented);
     }
+    if contradicted_direction(&s, grounds.text).is_some() {
+        return Err(Reject::Contradicts);
+    }
     Ok(s)
+}
+
+/// Words that join the two ends of a direction ("GGUF to ONNX", "bytes into frames").
+const DIRECTION_WORDS: [&str; 3] = ["to", "into", "2"];
+
+/// Words that are never the ends of a direction ("up to date", "to be", "a to b").
+const NOT_ENDS: [&str; 28] = [
+    "a", "an", "the", "it", "its", "be", "is", "are", "and", "or", "of", "for", "from", "with",
+    "up", "back", "them", "one", "each", "other", "way", "able", "how", "that", "this", "which",
+    "order", "used",
+];
+
+/// The words of `text` in order, lower case, with code names cut into their parts
+/// (`gguf_to_onnx` → `gguf to onnx`, `GgufToOnnx` → `gguf to onnx`).
+fn word_stream(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for raw in text.split(|c: char| !c.is_alphanumeric()) {
+        if raw.is_empty() {
+            continue;
+        }
+        let chars: Vec<char> = raw.chars().collect();
+        let mut word = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let boundary = i > 0
+                && c.is_uppercase()
+                && (chars[i - 1].is_lowercase()
+                    || (chars[i - 1].is_uppercase()
+                        && chars.get(i + 1).is_some_and(|n| n.is_lowercase())));
+            if boundary && !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            word.extend(c.to_lowercase());
+        }
+        if !word.is_empty() {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// Words on each side of a direction word that may be its ends ("ONNX weights to GGUF
+/// format": `onnx`, `weights` and `gguf`, `format`).
+const END_WINDOW: usize = 2;
+
+/// Every (from, to) pair the words state: a word among the [`END_WINDOW`] before a direction
+/// word and one among those after it ("gguf to onnx", "GGUF tensors into ONNX initializers"),
+/// the nearest first.
+fn directions(words: &[String]) -> Vec<(String, String)> {
+    let end = |w: &str| {
+        w.len() >= 2
+            && !NOT_ENDS.contains(&w)
+            && !DIRECTION_WORDS.contains(&w)
+            && w.chars().any(char::is_alphabetic)
+    };
+    let mut out = Vec::new();
+    for i in 1..words.len().saturating_sub(1) {
+        if !DIRECTION_WORDS.contains(&words[i].as_str()) {
+            continue;
+        }
+        let before: Vec<&String> = words[..i].iter().rev().take(END_WINDOW).collect();
+        let after: Vec<&String> = words[i + 1..].iter().take(END_WINDOW).collect();
+        for a in &before {
+            for b in &after {
+                if end(a) && end(b) && a != b {
+                    out.push(((*a).clone(), (*b).clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first direction "A to B" that `line` states while `text` (the chunk: its names, docs and
+/// strings) states "B to A" and never "A to B"; `None` when the line agrees with the code or
+/// the code says nothing either way.
+pub fn contradicted_direction(line: &str, text: &str) -> Option<(String, String)> {
+    let claimed = directions(&word_stream(line));
+    if claimed.is_empty() {
+        return None;
+    }
+    let stated = directions(&word_stream(text));
+    claimed.into_iter().find(|(a, b)| {
+        let forward = stated.iter().any(|(x, y)| x == a && y == b);
+        let backward = stated.iter().any(|(x, y)| x == b && y == a);
+        backward && !forward
+    })
 }
 
 /// Whether `s` names a file path (`src/x.rs`, `a/b`, `x.py`).
@@ -139,7 +234,13 @@ pub fn is_boilerplate(s: &str) -> bool {
     BOILERPLATE.iter().any(|b| lower.contains(b)) || restates_place(&lower)
 }
 
-/// "part K of N" or "lines A-B" with numbers.
+/// Ordinal words that open a positional phrase ("the second part of the file").
+const ORDINALS: [&str; 10] = [
+    "first", "second", "third", "fourth", "fifth", "last", "next", "final", "middle", "remaining",
+];
+
+/// "part K of N", "part K of the file", "the second part of", "lines A-B" with numbers, "the
+/// rest of the file", "continuation of".
 fn restates_place(lower: &str) -> bool {
     let words: Vec<&str> = lower
         .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
@@ -150,9 +251,21 @@ fn restates_place(lower: &str) -> bool {
         w.split_once(['-', '–'])
             .is_some_and(|(a, b)| number(a) && number(b.trim_end_matches('.')))
     };
-    words.windows(4).any(|w| {
-        w[0] == "part" && number(w[1]) && w[2] == "of" && number(w[3].trim_end_matches('.'))
+    let of_file = |w: &str| {
+        matches!(
+            w.trim_end_matches('.'),
+            "file" | "module" | "code" | "source" | "chunk" | "previous"
+        )
+    };
+    words.windows(3).any(|w| {
+        (w[0] == "part" || w[0] == "section") && number(w[1]) && w[2] == "of"
+    }) || words.windows(3).any(|w| {
+        ORDINALS.contains(&w[0]) && (w[1] == "part" || w[1] == "section" || w[1] == "half") && w[2] == "of"
     }) || words
+        .windows(4)
+        .any(|w| w[0] == "the" && w[1] == "rest" && w[2] == "of" && (w[3] == "the" || of_file(w[3])))
+        || words.windows(2).any(|w| w[0] == "continuation" && w[1] == "of")
+        || words
         .windows(2)
         .any(|w| (w[0] == "lines" || w[0] == "line") && range(w[1]))
 }
@@ -433,6 +546,10 @@ mod tests {
             "Part 2 of 4 of the semaphore implementation.",
             "The semaphore, lines 300-599.",
             "Semaphore permits (part 3 of 3).",
+            "Part 2 of the file.",
+            "The second part of the semaphore module.",
+            "The rest of the file: more permits.",
+            "Continuation of the semaphore.",
         ] {
             assert_eq!(accept_for(a, &g), Err(Reject::Boilerplate), "{a}");
         }
@@ -471,6 +588,36 @@ mod tests {
             invented("Uses `Notify` and Semaphore.", &g).as_deref(),
             Some("Notify")
         );
+    }
+
+    #[test]
+    fn a_direction_the_code_reverses_is_rejected() {
+        let text = "/// Converts a GGUF file's tensors to ONNX initializers.\n\
+            pub fn gguf_to_onnx(src: &Path) -> Result<()> { todo!() }\n";
+        let g = Grounds {
+            text,
+            path: "src/convert/weights.rs",
+        };
+        assert_eq!(
+            accept_for("Convert ONNX weights to GGUF format.", &g),
+            Err(Reject::Contradicts)
+        );
+        assert_eq!(
+            contradicted_direction("Converts ONNX to GGUF.", text),
+            Some(("onnx".to_string(), "gguf".to_string()))
+        );
+        for ok in [
+            "Converts GGUF tensors to ONNX initializers.",
+            "GGUF to ONNX conversion of the weights.",
+            "Loads weights for the converter.",
+        ] {
+            assert!(accept_for(ok, &g).is_ok(), "{ok}");
+        }
+        // Code that says nothing of a direction cannot contradict one.
+        assert_eq!(contradicted_direction("Maps keys to values.", TEXT), None);
+        // Code that says both directions does not contradict either.
+        let both = "fn onnx_to_gguf() {}\nfn gguf_to_onnx() {}\n";
+        assert_eq!(contradicted_direction("Converts ONNX to GGUF.", both), None);
     }
 
     #[test]

@@ -135,15 +135,23 @@ pub fn merge_rolled_up(
             .get("max_new_tokens")
             .and_then(serde_json::Value::as_u64)
             .map_or(DEFAULT_MAX_NEW_TOKENS, |n| n as usize);
-        let root = report
+        // The shards read the same authored docs from the whole tree; take the first's.
+        let mut docs = report
             .rollup
             .as_ref()
-            .map(|r| r.root_name.clone())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| root_name(Path::new(&report.root)));
+            .map(|r| r.docs.clone())
+            .unwrap_or_default();
+        if docs.name.is_empty() {
+            docs.name = report
+                .rollup
+                .as_ref()
+                .map(|r| r.root_name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| root_name(Path::new(&report.root)));
+        }
         let settings = RollupSettings {
             model,
-            root_name: root,
+            docs,
             max_new_tokens,
             max_prompt_tokens: backend
                 .context()

@@ -18,16 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::source::{Chunk, Language, SourceFile, View, chunk_file, view};
 
 /// The version of the prompt wording and layout; part of every cache key.
-pub const PROMPT_VERSION: &str = "3";
-
-/// How an accepted answer becomes the reader's line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineStyle {
-    /// "The <topic> module: <phrase>": the file's topic from its path, then the answer.
-    Topic,
-    /// The answer as a sentence of its own, first letter capitalized.
-    Plain,
-}
+pub const PROMPT_VERSION: &str = "4";
 
 /// A worked example: a synthetic file and the line it should get.
 #[derive(Debug)]
@@ -57,8 +48,6 @@ pub struct Design {
     pub items_line: bool,
     /// Whether the question after the chunk says whole file or part.
     pub question: bool,
-    /// How an accepted answer is written.
-    pub line: LineStyle,
 }
 
 /// The system message of the documentation-line designs. Asking for "the first line of a
@@ -110,7 +99,6 @@ pub const DESIGNS: &[Design] = &[
         language_line: true,
         items_line: true,
         question: false,
-        line: LineStyle::Topic,
     },
     Design {
         name: "doc-lean",
@@ -120,7 +108,6 @@ pub const DESIGNS: &[Design] = &[
         language_line: false,
         items_line: false,
         question: false,
-        line: LineStyle::Topic,
     },
     Design {
         name: "part",
@@ -130,7 +117,6 @@ pub const DESIGNS: &[Design] = &[
         language_line: false,
         items_line: false,
         question: true,
-        line: LineStyle::Topic,
     },
     Design {
         name: "part-shots",
@@ -140,17 +126,6 @@ pub const DESIGNS: &[Design] = &[
         language_line: false,
         items_line: false,
         question: true,
-        line: LineStyle::Topic,
-    },
-    Design {
-        name: "part-shots-plain",
-        system: SYSTEM_PART,
-        instruction: INSTRUCTION_PART,
-        shots: SHOTS,
-        language_line: false,
-        items_line: false,
-        question: true,
-        line: LineStyle::Plain,
     },
 ];
 

@@ -102,6 +102,19 @@ pub struct SummaryRecord {
     /// The error of a chunk that could not be summarized (after one retry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the line is about, from the path (`time` for `src/time/mod.rs`, the project's name
+    /// for the root): shown beside the line, never inside it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub topic: String,
+    /// Where a line that the model did not write comes from: `manifest`, `readme` or
+    /// `module_doc` (the authors' own words, read from `origin_file`), or `child` (a directory
+    /// or file with one child has that child's line). Absent for the model's lines and for
+    /// fallbacks (see `fallback`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The file an authored line was read from, relative to the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_file: Option<String>,
 }
 
 impl SummaryRecord {
@@ -129,7 +142,16 @@ impl SummaryRecord {
             grounded: false,
             fallback: false,
             error: None,
+            topic: crate::pipeline::compose::file_topic(&chunk.path),
+            origin: None,
+            origin_file: None,
         }
+    }
+
+    /// The line as a reader sees it: the summary without the "The <topic> module:" opening
+    /// that records of earlier versions carry.
+    pub fn shown_line(&self) -> &str {
+        legacy_opening(&self.summary).map_or(self.summary.as_str(), |(_, rest)| rest)
     }
 
     /// Whether the chunk failed.
@@ -146,4 +168,11 @@ impl SummaryRecord {
 /// Sorts records in source order: by path, then line.
 pub fn sort_source_order(records: &mut [SummaryRecord]) {
     records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+}
+
+/// Splits "The <topic> module: <rest>" into its topic and rest; `None` for any other line.
+pub fn legacy_opening(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim().strip_prefix("The ")?;
+    let (topic, tail) = rest.split_once(" module: ")?;
+    (!topic.contains('.') && !tail.is_empty()).then_some((topic, tail))
 }

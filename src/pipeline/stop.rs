@@ -48,7 +48,6 @@ pub fn answer_settled(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::compose::summary_for;
-    use super::super::prompt::LineStyle;
     use super::*;
     use crate::source::{Language, SourceFile, chunk_file};
     use proptest::strategy::Strategy;
@@ -100,8 +99,8 @@ mod tests {
             if let Some(i) = cut {
                 // The same summary, accepted or rejected alike (a rejected answer may be cut
                 // for one reason before it would show another).
-                let at_cut = summary_for(&raw[..i], &chunk, LineStyle::Topic);
-                let full = summary_for(&raw, &chunk, LineStyle::Topic);
+                let at_cut = summary_for(&raw[..i], &chunk);
+                let full = summary_for(&raw, &chunk);
                 proptest::prop_assert_eq!(at_cut.is_ok(), full.is_ok(), "cut at {}", i);
                 if let (Ok(a), Ok(b)) = (at_cut, full) {
                     proptest::prop_assert_eq!(a, b, "cut at {}", i);

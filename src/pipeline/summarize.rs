@@ -37,7 +37,10 @@ use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
 use super::stop::answer_settled;
 use crate::llm::EngineStats;
-use crate::source::{Chunk, Comments, FileChange, View, changes_since, chunk_files, walk_between};
+use crate::source::{
+    AuthoredDocs, Chunk, Comments, FileChange, View, authored_docs, changes_since, chunk_files,
+    walk_between,
+};
 
 /// Workers beyond the backend's `parallel`, so a request is always queued while others are being prepared.
 const EXTRA_WORKERS: usize = 2;
@@ -71,6 +74,12 @@ pub fn summarize_into(
 
     let t = Instant::now();
     let mut tree = walk_between(&settings.walk, || failpoint::stop("listed"))?;
+    // What the authors wrote, from the whole tree: every shard reads the same.
+    let docs = authored_docs(
+        &settings.walk.root,
+        &tree.files,
+        &root_name(&settings.walk.root),
+    );
     tree.files.retain(|f| settings.shard.contains(&f.path));
     tree.skipped.retain(|s| settings.shard.contains(&s.path));
     times.walk = t.elapsed().as_secs_f64();
@@ -191,7 +200,7 @@ pub fn summarize_into(
     }
 
     let mut records: Vec<SummaryRecord> = slots.into_iter().flatten().collect();
-    let rolled = rollup_after_chunks(backend, &records, settings, &model, &mut cache)?;
+    let rolled = rollup_after_chunks(backend, &records, &docs, settings, &model, &mut cache)?;
     let t = Instant::now();
     // The roll-up's entries are as live as the chunks' for compaction.
     let mut live_keys = keys.clone();
@@ -277,6 +286,7 @@ fn keep_cache(
 fn rollup_after_chunks(
     backend: &dyn Backend,
     records: &[SummaryRecord],
+    docs: &AuthoredDocs,
     settings: &SummarizeSettings,
     model: &str,
     cache: &mut Cache,
@@ -284,7 +294,7 @@ fn rollup_after_chunks(
     let room = backend.context().saturating_sub(settings.max_new_tokens);
     let rollup_settings = RollupSettings {
         model: model.to_string(),
-        root_name: root_name(&settings.walk.root),
+        docs: docs.clone(),
         max_new_tokens: settings.max_new_tokens,
         max_prompt_tokens: room.min(DEFAULT_ROLLUP_PROMPT_TOKENS),
         levels: if settings.shard == Shard::ALL {
@@ -500,7 +510,7 @@ impl<'a> Plan<'a> {
             .decode(&completion.tokens)
             .map_err(|e| failed(format!("decoding the answer: {e}")))?;
         Ok(Attempt {
-            judged: summary_for(&raw, chunk, self.template.design.line),
+            judged: summary_for(&raw, chunk),
             raw,
             prompt_tokens: completion.prompt_tokens,
             generated_tokens: completion.tokens.len(),

@@ -20,6 +20,7 @@
 //! Nothing here knows about models: it is plain data and functions, and it never panics on
 //! malformed code.
 
+pub mod authored;
 pub mod chunk;
 mod comments;
 pub mod doc;
@@ -31,6 +32,7 @@ mod lines;
 mod outline;
 pub mod walk;
 
+pub use authored::{Authored, AuthoredDocs, DocSource, authored_docs};
 pub use chunk::{Chunk, CommentSpan, DEFAULT_MAX_LINES, chunk_file};
 pub use comments::{comment_body, first_sentence};
 pub use doc::{ModuleDoc, module_doc};

@@ -213,7 +213,7 @@ fn entry(
                 .flatten()
         })
         .map(|i| &records[i]);
-    let line = rec.map_or("", |r| r.summary.as_str());
+    let line = rec.map_or("", |r| r.shown_line());
     let span = match (node.kind, rec) {
         (Kind::File | Kind::Chunk, Some(r)) => format!("L{}–L{}", r.start_line, r.end_line),
         _ => String::new(),

@@ -33,11 +33,13 @@ use super::cache::{Cache, CacheEntry};
 use super::compose::line_for;
 use super::error::PipelineError;
 use super::judge::Grounds;
-use super::prompt::LineStyle;
 use super::record::{Kind, Reduction, SummaryRecord};
 use super::stop::answer_settled;
-use fallback::{FallbackChild, fallback_line};
-use prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
+use crate::source::{Authored, AuthoredDocs};
+use fallback::{FallbackChild, dir_fallback, file_fallback};
+use prompt::{
+    ChildLine, SLOT, Subject, body, line_text, rollup_key, salvage_opening, template_messages,
+};
 use tree::{ROOT_PATH, Tree};
 
 /// The longest roll-up prompt in tokens (children that do not fit are named only).
@@ -62,8 +64,9 @@ pub enum Levels {
 pub struct RollupSettings {
     /// The model's identity (part of every key, written in every record).
     pub model: String,
-    /// The root folder's name, the root line's topic (`tokio`).
-    pub root_name: String,
+    /// What the authors wrote: the project's name (the root line's topic) and the lines of
+    /// the directories and files that have their own docs.
+    pub docs: AuthoredDocs,
     /// Cap on generated tokens per line.
     pub max_new_tokens: usize,
     /// Longest prompt in tokens.
@@ -89,15 +92,25 @@ pub struct RollupStats {
     pub rejected: usize,
     /// Requests that failed twice (the line is the fallback; not cached, retried next run).
     pub failed: usize,
+    /// Lines taken from the authors' own docs (manifest, README, module doc), no request.
+    #[serde(default)]
+    pub authored: usize,
+    /// Directories of one child that took that child's line, no request.
+    #[serde(default)]
+    pub only_child: usize,
     /// Prompt tokens sent.
     pub prompt_tokens: u64,
     /// Tokens generated.
     pub generated_tokens: u64,
     /// Seconds the roll-up took, start to end.
     pub seconds: f64,
-    /// The root line's topic (the root folder's name), kept so `isg merge` uses the same.
+    /// The root line's topic (the project's name), kept so `isg merge` uses the same.
     #[serde(default)]
     pub root_name: String,
+    /// What the authors wrote about the tree, read by the unsharded or shard run from the
+    /// source tree and kept so `isg merge` rolls up with the same lines.
+    #[serde(default)]
+    pub docs: AuthoredDocs,
 }
 
 /// The records a roll-up made, in tree order (root, then each directory before its contents).
@@ -198,16 +211,21 @@ pub fn roll_up(
                     let node = &tree.nodes[n];
                     node.depth == depth && matches!(node.kind, Kind::Dir | Kind::Root)
                 })
-                .map(|n| run.dir_job(n))
+                .collect::<Vec<usize>>()
+                .into_iter()
+                .filter_map(|n| {
+                    run.stats.dirs += 1;
+                    run.dir_job(n)
+                })
                 .collect();
-            run.stats.dirs += jobs.len();
             run.level(jobs, cache)?;
         }
     }
     let mut made = std::mem::take(&mut run.made);
     let mut stats = run.stats;
     stats.seconds = start.elapsed().as_secs_f64();
-    stats.root_name = settings.root_name.clone();
+    stats.root_name = settings.docs.name.clone();
+    stats.docs = settings.docs.clone();
     let records = tree
         .preorder()
         .into_iter()
@@ -261,10 +279,14 @@ impl Runner<'_> {
             grounded: false,
             fallback: false,
             error: None,
+            topic: String::new(),
+            origin: None,
+            origin_file: None,
         }
     }
 
-    /// The job of a file with several chunks; a one-chunk file gets its chunk's line at once.
+    /// The job of a file with several chunks; a one-chunk file gets its chunk's line at once,
+    /// and a file with its own module doc gets that doc's first sentence.
     fn file_job(&mut self, node: usize) -> Option<Job> {
         let n = &self.tree.nodes[node];
         let chunks: Vec<&SummaryRecord> = n
@@ -274,6 +296,7 @@ impl Runner<'_> {
             .map(|i| &self.base[i])
             .collect();
         let mut record = self.blank(node, Kind::File);
+        record.topic = crate::pipeline::compose::file_topic(&n.path);
         record.start_line = chunks.iter().map(|c| c.start_line).min().unwrap_or(1);
         record.end_line = chunks.iter().map(|c| c.end_line).max().unwrap_or(0);
         record.language = chunks
@@ -288,6 +311,11 @@ impl Runner<'_> {
                     record.symbols.push(s.clone());
                 }
             }
+        }
+        if let Some(doc) = self.settings.docs.file_line(&n.path) {
+            self.stats.authored += 1;
+            self.made.insert(node, authored_record(record, doc));
+            return None;
         }
         if let [only] = chunks[..] {
             let mut copy = only.clone();
@@ -307,7 +335,7 @@ impl Runner<'_> {
                     .collect::<Vec<_>>()
                     .join(", "),
                 text: if usable(c) {
-                    line_text(&c.summary)
+                    line_text(c.shown_line())
                 } else {
                     String::new()
                 },
@@ -317,7 +345,8 @@ impl Runner<'_> {
             .iter()
             .map(|c| FallbackChild {
                 name: c.symbols.first().cloned().unwrap_or_default(),
-                accepted_line: usable(c).then(|| c.summary.clone()),
+                line: c.shown_line().to_string(),
+                accepted: usable(c),
                 lines: c.end_line + 1 - c.start_line.min(c.end_line + 1),
             })
             .collect();
@@ -325,23 +354,45 @@ impl Runner<'_> {
         let body = self.body(Subject::File, &path, &record.symbols, &children);
         Some(Job {
             node,
-            fallback: fallback_line(&path, true, &fallback_children),
+            fallback: file_fallback(&fallback_children),
             topic_path: path,
             record,
             body,
         })
     }
 
-    /// The job of a directory (or the root), from its children's records.
-    fn dir_job(&self, node: usize) -> Job {
+    /// The job of a directory (or the root), from its children's records; `None` when its
+    /// line needs no request: the authors' own doc, or the line of its only child.
+    fn dir_job(&mut self, node: usize) -> Option<Job> {
         let n = &self.tree.nodes[node];
         let is_root = n.kind == Kind::Root;
         let mut record = self.blank(node, if is_root { Kind::Root } else { Kind::Dir });
+        record.topic = if is_root {
+            self.settings.docs.name.clone()
+        } else {
+            n.name.trim_end_matches('/').to_string()
+        };
         record.symbols = n
             .children
             .iter()
             .map(|&c| self.tree.nodes[c].name.clone())
             .collect();
+        if let Some(doc) = self.settings.docs.line(&n.path) {
+            self.stats.authored += 1;
+            self.made.insert(node, authored_record(record, doc));
+            return None;
+        }
+        if let [only] = n.children[..]
+            && let Some(child) = self.record(only).filter(|r| usable(r))
+        {
+            let line = child.shown_line().to_string();
+            record.summary = line;
+            record.origin = Some("child".to_string());
+            record.grounded = true;
+            self.stats.only_child += 1;
+            self.made.insert(node, record);
+            return None;
+        }
         // Larger children first: they are the ones shown when the budget runs out.
         let mut kids = n.children.clone();
         kids.sort_by(|&a, &b| self.tree.nodes[b].lines.cmp(&self.tree.nodes[a].lines));
@@ -355,7 +406,7 @@ impl Runner<'_> {
                 label: child.name.clone(),
                 text: rec
                     .filter(|_| ok)
-                    .map(|r| line_text(&r.summary))
+                    .map(|r| line_text(r.shown_line()))
                     .unwrap_or_default(),
             });
             fallback_children.push(FallbackChild {
@@ -363,28 +414,29 @@ impl Runner<'_> {
                     &child.path,
                     child.kind == Kind::Dir,
                 )),
-                accepted_line: None,
+                line: rec.map(|r| r.shown_line().to_string()).unwrap_or_default(),
+                accepted: ok,
                 lines: child.lines,
             });
         }
         let shown_path = if is_root {
-            self.settings.root_name.clone()
+            self.settings.docs.name.clone()
         } else {
             n.path.clone()
         };
         let topic_path = if is_root {
-            topic_path_of(&self.settings.root_name, true)
+            topic_path_of(&self.settings.docs.name, true)
         } else {
             topic_path_of(&n.path, true)
         };
         let body = self.body(Subject::Dir, &shown_path, &[], &children);
-        Job {
+        Some(Job {
             node,
-            fallback: fallback_line(&topic_path, false, &fallback_children),
+            fallback: dir_fallback(&fallback_children),
             topic_path,
             record,
             body,
-        }
+        })
     }
 
     /// The prompt body within the token budget.
@@ -471,7 +523,7 @@ impl Runner<'_> {
                 text: &job.body,
                 path: &job.topic_path,
             };
-            let (summary, rejected) = match line_for(&raw, &grounds, LineStyle::Topic) {
+            let (summary, rejected) = match line_for(&salvage_opening(&raw), &grounds) {
                 Ok(line) => (line, None),
                 Err(r) => (String::new(), Some(r.name().to_string())),
             };
@@ -513,6 +565,15 @@ impl Runner<'_> {
         r.fallback = true;
         self.made.insert(job.node, r);
     }
+}
+
+/// The record of a line the authors wrote: no request, grounded in their own words.
+fn authored_record(mut record: SummaryRecord, doc: &Authored) -> SummaryRecord {
+    record.summary = doc.line.clone();
+    record.origin = Some(doc.source.name().to_string());
+    record.origin_file = Some(doc.file.clone());
+    record.grounded = true;
+    record
 }
 
 /// Whether a record's line says something of its own (not a fallback, not a failure).

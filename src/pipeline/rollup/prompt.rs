@@ -15,11 +15,12 @@ use sha2::{Digest, Sha256};
 use crate::pipeline::prompt::ChatTurn;
 
 /// The version of the roll-up wording and layout; part of every roll-up cache key.
-pub const ROLLUP_PROMPT_VERSION: &str = "rollup-1";
+pub const ROLLUP_PROMPT_VERSION: &str = "rollup-2";
 
 /// The system message.
 pub const SYSTEM: &str = "You write the first line of the documentation of a source file or \
-directory: one short English phrase that says what it is for. Never write code.";
+directory: one short English phrase that says what its parts are for together. Never write \
+code, never name a file.";
 
 /// Item names listed for a file before "and N more".
 const MAX_ITEMS: usize = 40;
@@ -27,9 +28,62 @@ const MAX_ITEMS: usize = 40;
 /// Stands for the user message while the template is rendered; never appears in prompts.
 pub const SLOT: &str = "\u{1}ISG-ROLLUP-SLOT\u{1}";
 
+/// A worked example of a roll-up: a subject, its children, and the line it should get. The
+/// answers say what the parts do together, not what one of them does, and name no file.
+struct RollupShot {
+    subject: Subject,
+    path: &'static str,
+    items: &'static [&'static str],
+    children: &'static [(&'static str, &'static str)],
+    answer: &'static str,
+}
+
+/// The examples, from no measured project.
+const SHOTS: &[RollupShot] = &[
+    RollupShot {
+        subject: Subject::Dir,
+        path: "src/storage",
+        items: &[],
+        children: &[
+            ("btree.rs", "A B-tree index over the pages of the database file."),
+            ("wal.rs", "Writes and replays the write-ahead log."),
+            ("page_cache.rs", "A cache of recently read pages that evicts the least used."),
+        ],
+        answer: "The storage engine: a B-tree index, the write-ahead log and a page cache.",
+    },
+    RollupShot {
+        subject: Subject::File,
+        path: "src/http/client.rs",
+        items: &["struct Client", "fn Client::new", "fn Client::get", "fn Client::post"],
+        children: &[
+            ("Client, Client::new", "A client holding a connection pool and default headers."),
+            ("Client::get, Client::post", "Sending GET and POST requests with retries."),
+        ],
+        answer: "An HTTP client with pooled connections and retried requests.",
+    },
+];
+
 /// The messages of a roll-up prompt, with [`SLOT`] where the body goes.
 pub fn template_messages() -> Vec<ChatTurn> {
-    vec![ChatTurn::new("system", SYSTEM), ChatTurn::new("user", SLOT)]
+    let mut m = vec![ChatTurn::new("system", SYSTEM)];
+    for shot in SHOTS {
+        let items: Vec<String> = shot.items.iter().map(|s| s.to_string()).collect();
+        let children: Vec<ChildLine> = shot
+            .children
+            .iter()
+            .map(|(label, text)| ChildLine {
+                label: label.to_string(),
+                text: text.to_string(),
+            })
+            .collect();
+        m.push(ChatTurn::new(
+            "user",
+            body(shot.subject, shot.path, &items, &children, &mut |_| true),
+        ));
+        m.push(ChatTurn::new("assistant", shot.answer));
+    }
+    m.push(ChatTurn::new("user", SLOT));
+    m
 }
 
 /// One child as a prompt shows it.
@@ -122,6 +176,48 @@ pub fn body(
     assemble(&shown, &rest)
 }
 
+/// Openings that name the kind of thing instead of what it is for; what follows them is the
+/// answer (lower case, after "<Name> is ").
+const EMPTY_OPENINGS: [&str; 8] = [
+    "a rust library for ",
+    "a rust library that ",
+    "a rust crate for ",
+    "a library for ",
+    "a crate for ",
+    "a directory for ",
+    "a directory containing ",
+    "a folder containing ",
+];
+
+/// An answer without an opening that says only what kind of thing the subject is ("Tokio-util
+/// is a Rust library for I/O operations in Tokio." → "I/O operations in Tokio."): a
+/// directory or a project is a library, a crate, a folder by definition, so the opening says
+/// nothing, while the rest does. Other answers are returned as they are.
+pub fn salvage_opening(raw: &str) -> String {
+    let line = raw.lines().next().unwrap_or("").trim();
+    let lower = line.to_lowercase();
+    // "<Name> is " / "<Name> are " with a name of at most three words.
+    let after_is = [" is ", " are "].iter().find_map(|v| {
+        let at = lower.find(v)?;
+        (line[..at].split_whitespace().count() <= 3).then(|| at + v.len())
+    });
+    let start = after_is.unwrap_or(0);
+    let rest_lower = &lower[start..];
+    for opening in EMPTY_OPENINGS {
+        if let Some(tail) = rest_lower.strip_prefix(opening)
+            && tail.split_whitespace().count() >= 2
+        {
+            let tail = &line[start + opening.len()..];
+            let mut chars = tail.chars();
+            return match chars.next() {
+                Some(c) => format!("{}{}", c.to_uppercase(), chars.as_str()),
+                None => raw.to_string(),
+            };
+        }
+    }
+    raw.to_string()
+}
+
 /// What a roll-up cache key hashes, in a fixed field order.
 #[derive(Serialize)]
 struct KeyInput<'a> {
@@ -206,6 +302,27 @@ mod tests {
         assert!(cut.contains("- mutex.rs: an async mutex.\n"), "{cut}");
         assert!(!cut.contains("reader-writer"), "{cut}");
         assert!(cut.contains("- also: rwlock.rs, notify.rs\n"), "{cut}");
+    }
+
+    #[test]
+    fn openings_that_name_the_kind_are_cut() {
+        assert_eq!(
+            salvage_opening("Tokio-util is a Rust library for I/O operations in Tokio."),
+            "I/O operations in Tokio."
+        );
+        assert_eq!(
+            salvage_opening("A directory containing the parsers of the config format."),
+            "The parsers of the config format."
+        );
+        assert_eq!(
+            salvage_opening("Async channels for tasks."),
+            "Async channels for tasks."
+        );
+        // Too little left: the answer stays as it was (and the judge decides).
+        assert_eq!(
+            salvage_opening("Tokio is a Rust library for Rust."),
+            "Tokio is a Rust library for Rust."
+        );
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub fn render_html(records: &[SummaryRecord], report: &RunReport) -> String {
                 p: node.path.clone(),
                 sp,
                 i: items,
-                s: rec.map(|r| r.summary.clone()).unwrap_or_default(),
+                s: rec.map(|r| r.shown_line().to_string()).unwrap_or_default(),
                 st,
                 w,
                 // A one-chunk file is one entry.

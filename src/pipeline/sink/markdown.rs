@@ -131,8 +131,8 @@ fn line_text(r: &SummaryRecord) -> String {
         return "*(no line)*".to_string();
     }
     if r.fallback || r.error.is_some() || r.rejected.is_some() {
-        format!("{} *(fallback)*", r.summary)
+        format!("{} *(fallback)*", r.shown_line())
     } else {
-        r.summary.clone()
+        r.shown_line().to_string()
     }
 }
