@@ -52,6 +52,10 @@ pub struct RunArgs {
     /// Cap on generated tokens per summary.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_NEW_TOKENS)]
     pub max_new_tokens: usize,
+    /// Accept the first answer the checks pass, without a second look at lines that the
+    /// chunk's own words support poorly (faster, less checked).
+    #[arg(long)]
+    pub no_second_look: bool,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -69,6 +73,7 @@ impl RunArgs {
         }
         s.max_prompt_tokens = self.max_prompt_tokens;
         s.max_new_tokens = self.max_new_tokens;
+        s.second_look = !self.no_second_look;
         s.progress = if self.quiet {
             ProgressMode::Quiet
         } else {

@@ -39,6 +39,8 @@ pub fn file_topic(path: &str) -> String {
 /// capitalized, ending with a stop. The file's topic is not repeated in it: the path stands
 /// beside every line, and records keep the topic in a field of its own.
 pub fn compose(phrase: &str) -> String {
+    // A model that opens with the topic anyway ("The sync module: ...") says it twice.
+    let phrase = crate::pipeline::record::legacy_opening(phrase).map_or(phrase, |(_, rest)| rest);
     let phrase = phrase.replace('`', "");
     let mut chars = phrase.chars();
     let body = match chars.next() {
@@ -214,6 +216,7 @@ mod tests {
             "A utility to delay a Sleep."
         );
         assert_eq!(compose("TCP helpers."), "TCP helpers.");
+        assert_eq!(compose("The sync module: async locks"), "Async locks.");
         assert_eq!(compose("waker list for `Notify`"), "Waker list for Notify.");
     }
 

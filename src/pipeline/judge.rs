@@ -125,7 +125,7 @@ const NOT_ENDS: [&str; 28] = [
 
 /// The words of `text` in order, lower case, with code names cut into their parts
 /// (`gguf_to_onnx` → `gguf to onnx`, `GgufToOnnx` → `gguf to onnx`).
-fn word_stream(text: &str) -> Vec<String> {
+pub(crate) fn word_stream(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for raw in text.split(|c: char| !c.is_alphanumeric()) {
         if raw.is_empty() {

@@ -41,6 +41,7 @@ pub mod shard;
 pub mod sink;
 pub mod stop;
 pub mod summarize;
+pub mod support;
 
 pub use backend::{Answer, Backend, BackendError, Query, Ticket};
 pub use cache::{Cache, CacheEntry, KeySettings, cache_key};

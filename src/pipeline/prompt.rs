@@ -87,6 +87,26 @@ pub const SHOTS: &[Shot] = &[
     },
 ];
 
+/// The same examples with answers that name the file's main item, as the authors' first lines
+/// often do.
+pub const NAMED_SHOTS: &[Shot] = &[
+    Shot {
+        path: SHOTS[0].path,
+        code: SHOTS[0].code,
+        answer: "An LruCache: a fixed-capacity cache that evicts the least recently used entry.",
+    },
+    Shot {
+        path: SHOTS[1].path,
+        code: SHOTS[1].code,
+        answer: "Tests for Config::parse: defaults for an empty file, errors for unknown keys.",
+    },
+    Shot {
+        path: SHOTS[2].path,
+        code: SHOTS[2].code,
+        answer: "Retrying fallible network operations with exponential Backoff.",
+    },
+];
+
 /// Every design. Measured on the tokio development set with Qwen2.5-Coder-0.5B (8-bit), `isg
 /// eval --design NAME` and score.sh (chrF / ROUGE-L / MiniLM): `doc` 28.0 / 23.2 / 0.541 with
 /// 11.9% of answers asked again; `part-shots` (the default) 27.2 / 24.2 / 0.552 with 1.7%.
@@ -123,6 +143,15 @@ pub const DESIGNS: &[Design] = &[
         system: SYSTEM_PART,
         instruction: INSTRUCTION_PART,
         shots: SHOTS,
+        language_line: false,
+        items_line: false,
+        question: true,
+    },
+    Design {
+        name: "part-shots-named",
+        system: SYSTEM_PART,
+        instruction: INSTRUCTION_PART,
+        shots: NAMED_SHOTS,
         language_line: false,
         items_line: false,
         question: true,

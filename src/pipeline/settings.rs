@@ -69,6 +69,10 @@ pub struct SummarizeSettings {
     pub wait_for_lock: bool,
     /// The prompt design's name (see [`DESIGNS`](super::prompt::DESIGNS)).
     pub design: String,
+    /// Ask once more about an accepted line that the chunk's own words support poorly, and
+    /// keep the better supported answer (see [`support`](super::support)).
+    #[serde(default)]
+    pub second_look: bool,
 }
 
 impl SummarizeSettings {
@@ -85,6 +89,7 @@ impl SummarizeSettings {
             progress: ProgressMode::Auto,
             wait_for_lock: false,
             design: super::prompt::DEFAULT_DESIGN.to_string(),
+            second_look: true,
         }
     }
 }

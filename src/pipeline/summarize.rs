@@ -36,6 +36,7 @@ use super::settings::{DEFAULT_CHUNK_PROMPT_TOKENS, SummarizeSettings};
 use super::shard::Shard;
 use super::sink::{SummarySink, standard_sinks};
 use super::stop::answer_settled;
+use super::support::{support, vocabulary};
 use crate::llm::EngineStats;
 use crate::source::{
     AuthoredDocs, Chunk, Comments, FileChange, View, authored_docs, changes_since, chunk_files,
@@ -99,7 +100,11 @@ pub fn summarize_into(
         view: settings.view,
         max_prompt_tokens: plan.max_prompt_tokens,
         max_new_tokens: settings.max_new_tokens,
-        sampling: "greedy".to_string(),
+        sampling: if settings.second_look {
+            "greedy, second look".to_string()
+        } else {
+            "greedy".to_string()
+        },
     };
 
     let t = Instant::now();
@@ -425,6 +430,9 @@ impl<'a> Plan<'a> {
         let reason = match first.judged {
             Ok(line) => {
                 entry.summary = line;
+                if self.settings.second_look {
+                    self.second_look(backend, chunk, place, first.view, &mut entry, counters);
+                }
                 return Outcome::Answered(entry);
             }
             Err(r) => r.name().to_string(),
@@ -455,6 +463,44 @@ impl<'a> Plan<'a> {
         });
         entry.summary = kept.unwrap_or_else(|| fallback_line(chunk));
         Outcome::Answered(entry)
+    }
+
+    /// A second look at an accepted line the chunk's own words support poorly
+    /// ([`SUPPORT_FLOOR`]): the chunk is asked about once more in [`retry_view`], and the
+    /// answer better supported by the chunk is kept (the first on a tie). Both answers stay
+    /// in the entry's raw text.
+    fn second_look(
+        &self,
+        backend: &dyn Backend,
+        chunk: &Chunk,
+        place: Place,
+        view: View,
+        entry: &mut CacheEntry,
+        counters: &Counters,
+    ) {
+        let vocab = vocabulary(&chunk.text, &chunk.path);
+        let first = support(&entry.summary, &vocab);
+        if first >= SUPPORT_FLOOR {
+            return;
+        }
+        let Ok(a) = self.attempt(backend, chunk, place, retry_view(view), counters) else {
+            return;
+        };
+        counters
+            .retry_tokens
+            .fetch_add(a.prompt_tokens as u64, Ordering::Relaxed);
+        entry.raw = format!("{}\n{SECOND_LOOK_SEPARATOR}\n{}", entry.raw, a.raw);
+        entry.prompt_tokens += a.prompt_tokens;
+        entry.generated_tokens += a.generated_tokens;
+        entry.ms += a.ms;
+        if let Ok(line) = a.judged
+            && support(&line, &vocab) > first
+        {
+            entry.summary = line;
+            entry.view = a.view.name().to_string();
+            entry.reduction = a.reduction;
+            entry.elided_lines = a.elided_lines;
+        }
     }
 
     /// One request in `view` (or a smaller one when it does not fit), judged.
@@ -546,6 +592,13 @@ pub fn places(chunks: &[Chunk]) -> Vec<Place> {
     }
     out
 }
+
+/// An accepted line with less than this share of its content words in the chunk gets a second
+/// look (see [`support`]).
+pub const SUPPORT_FLOOR: f64 = 0.5;
+
+/// Between the raw answers of an accepted line and its second look in a cache entry.
+pub const SECOND_LOOK_SEPARATOR: &str = "--- second look ---";
 
 /// Between the raw answers of the two attempts in a cache entry.
 pub const RETRY_SEPARATOR: &str = "--- asked again ---";

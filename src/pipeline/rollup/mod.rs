@@ -42,7 +42,8 @@ use prompt::{
 };
 use tree::{ROOT_PATH, Tree};
 
-/// The longest roll-up prompt in tokens (children that do not fit are named only).
+/// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares
+/// (children that do not fit are named only).
 pub const DEFAULT_ROLLUP_PROMPT_TOKENS: usize = 1024;
 
 /// The `view` of roll-up records.
@@ -69,7 +70,7 @@ pub struct RollupSettings {
     pub docs: AuthoredDocs,
     /// Cap on generated tokens per line.
     pub max_new_tokens: usize,
-    /// Longest prompt in tokens.
+    /// Longest prompt body in tokens (the shared head comes on top, within the context).
     pub max_prompt_tokens: usize,
     /// Which levels to make.
     pub levels: Levels,
@@ -447,10 +448,13 @@ impl Runner<'_> {
         items: &[String],
         children: &[ChildLine],
     ) -> String {
-        let budget = self
-            .settings
-            .max_prompt_tokens
-            .saturating_sub(self.head.ids.len());
+        // The shared head (instructions, examples) is computed once; the budget is the body's,
+        // within what the context leaves.
+        let room = self
+            .backend
+            .context()
+            .saturating_sub(self.settings.max_new_tokens + self.head.ids.len());
+        let budget = self.settings.max_prompt_tokens.min(room);
         let tail = &self.head.tail;
         let backend = self.backend;
         let mut fits = |text: &str| {
