@@ -94,7 +94,84 @@ pub fn phrase(cleaned: &str) -> String {
     if i == 0 {
         i = folder_opening(&lower);
     }
-    words[i..].join(" ")
+    drop_empty_openings(&words[i..].join(" "))
+}
+
+/// Openings that name the kind of thing instead of what it is for; what follows them is the
+/// answer (lower case, after "<Name> is ").
+const KIND_OPENINGS: [&str; 8] = [
+    "a rust library for ",
+    "a rust library that ",
+    "a rust crate for ",
+    "a library for ",
+    "a crate for ",
+    "a directory for ",
+    "a directory containing ",
+    "a folder containing ",
+];
+
+/// Words that join a positional opening to what follows ("Part 4 of the file, where the code
+/// is for handling ..."): dropped with it.
+const PLACE_JOINS: [&str; 9] = [
+    "where the code is for ",
+    "where the code ",
+    "which provides ",
+    "which contains ",
+    "which handles ",
+    "which is for ",
+    "which ",
+    "where ",
+    "for ",
+];
+
+/// A phrase without an opening that says nothing: where the chunk lies ("Part 2 of the file,
+/// parsing an index" → "Parsing an index") or what kind of thing the subject is ("Tokio-util is
+/// a Rust library for I/O operations" → "I/O operations"). A phrase with fewer than two words
+/// after the opening is returned as it is, for the judge to reject.
+pub fn drop_empty_openings(phrase: &str) -> String {
+    let capital = |t: &str| {
+        let mut chars = t.chars();
+        match chars.next() {
+            Some(c) => format!("{}{}", c.to_uppercase(), chars.as_str()),
+            None => String::new(),
+        }
+    };
+    let enough = |t: &str| t.split_whitespace().count() >= 2;
+    let lower = phrase.to_lowercase();
+    // "Part N of <anything>, <rest>" / "Section N of ...: <rest>".
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    if words.len() > 3
+        && (words[0] == "part" || words[0] == "section")
+        && words[1].chars().all(|c| c.is_ascii_digit())
+        && words[2] == "of"
+        && let Some(cut) = lower.find([',', ':', ';'])
+    {
+        let mut rest = phrase[cut + 1..].trim_start();
+        let rest_lower = rest.to_lowercase();
+        if let Some(join) = PLACE_JOINS.iter().find(|j| rest_lower.starts_with(*j)) {
+            rest = &rest[join.len()..];
+        }
+        if enough(rest) {
+            return capital(rest);
+        }
+        return phrase.to_string();
+    }
+    // "<Name> is a Rust library for <rest>", with a name of at most three words.
+    let after_is = [" is ", " are "].iter().find_map(|v| {
+        let at = lower.find(v)?;
+        (phrase[..at].split_whitespace().count() <= 3).then(|| at + v.len())
+    });
+    for start in [0, after_is.unwrap_or(0)] {
+        for opening in KIND_OPENINGS {
+            if lower[start..].starts_with(opening) {
+                let rest = &phrase[start + opening.len()..];
+                if enough(rest) {
+                    return capital(rest);
+                }
+            }
+        }
+    }
+    phrase.to_string()
 }
 
 /// Openings that call a directory a directory ("a directory for ...", "a folder containing
@@ -195,6 +272,39 @@ fn strip_quotes(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openings_that_say_nothing_are_dropped() {
+        for (a, want) in [
+            (
+                "Part 4 of the file, where the code is for handling large powers of 64.",
+                "Handling large powers of 64.",
+            ),
+            (
+                "Part 1 of the file, parsing an index from a string.",
+                "Parsing an index from a string.",
+            ),
+            (
+                "Part 2 of the Value module, which provides methods for accessing JSON data.",
+                "Methods for accessing JSON data.",
+            ),
+            ("A Rust library for parsing JSON data.", "Parsing JSON data."),
+            (
+                "Tokio-util is a Rust library for I/O operations in Tokio.",
+                "I/O operations in Tokio.",
+            ),
+            (
+                "A directory containing the parsers of the config format.",
+                "The parsers of the config format.",
+            ),
+            // Nothing left: as it was, for the judge to reject.
+            ("Part 2 of the Map implementation.", "Part 2 of the Map implementation."),
+            ("A Rust library for Rust.", "A Rust library for Rust."),
+            ("Async channels for tasks.", "Async channels for tasks."),
+        ] {
+            assert_eq!(drop_empty_openings(a), want, "{a}");
+        }
+    }
 
     #[test]
     fn keeps_first_line_of_text() {

@@ -126,26 +126,37 @@ const NOT_ENDS: [&str; 28] = [
 /// The words of `text` in order, lower case, with code names cut into their parts
 /// (`gguf_to_onnx` → `gguf to onnx`, `GgufToOnnx` → `gguf to onnx`).
 pub(crate) fn word_stream(text: &str) -> Vec<String> {
+    marked_words(text).into_iter().map(|(w, _)| w).collect()
+}
+
+/// [`word_stream`], each word marked when it opens a name of several parts (`to` in
+/// `to_value`, `into` in `IntoIterator`): such a word names what the code makes, not a step
+/// from the word before it.
+fn marked_words(text: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
-    for raw in text.split(|c: char| !c.is_alphanumeric()) {
-        if raw.is_empty() {
-            continue;
-        }
-        let chars: Vec<char> = raw.chars().collect();
-        let mut word = String::new();
-        for (i, &c) in chars.iter().enumerate() {
-            let boundary = i > 0
-                && c.is_uppercase()
-                && (chars[i - 1].is_lowercase()
-                    || (chars[i - 1].is_uppercase()
-                        && chars.get(i + 1).is_some_and(|n| n.is_lowercase())));
-            if boundary && !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        let mut parts: Vec<String> = Vec::new();
+        for piece in raw.split('_').filter(|p| !p.is_empty()) {
+            let chars: Vec<char> = piece.chars().collect();
+            let mut word = String::new();
+            for (i, &c) in chars.iter().enumerate() {
+                let boundary = i > 0
+                    && c.is_uppercase()
+                    && (chars[i - 1].is_lowercase()
+                        || (chars[i - 1].is_uppercase()
+                            && chars.get(i + 1).is_some_and(|n| n.is_lowercase())));
+                if boundary && !word.is_empty() {
+                    parts.push(std::mem::take(&mut word));
+                }
+                word.extend(c.to_lowercase());
             }
-            word.extend(c.to_lowercase());
+            if !word.is_empty() {
+                parts.push(word);
+            }
         }
-        if !word.is_empty() {
-            out.push(word);
+        let compound = parts.len() > 1;
+        for (i, p) in parts.into_iter().enumerate() {
+            out.push((p, compound && i == 0));
         }
     }
     out
@@ -158,7 +169,8 @@ const END_WINDOW: usize = 2;
 /// Every (from, to) pair the words state: a word among the [`END_WINDOW`] before a direction
 /// word and one among those after it ("gguf to onnx", "GGUF tensors into ONNX initializers"),
 /// the nearest first.
-fn directions(words: &[String]) -> Vec<(String, String)> {
+fn directions(marked: &[(String, bool)]) -> Vec<(String, String)> {
+    let words: Vec<&String> = marked.iter().map(|(w, _)| w).collect();
     let end = |w: &str| {
         w.len() >= 2
             && !NOT_ENDS.contains(&w)
@@ -167,11 +179,11 @@ fn directions(words: &[String]) -> Vec<(String, String)> {
     };
     let mut out = Vec::new();
     for i in 1..words.len().saturating_sub(1) {
-        if !DIRECTION_WORDS.contains(&words[i].as_str()) {
+        if !DIRECTION_WORDS.contains(&words[i].as_str()) || marked[i].1 {
             continue;
         }
-        let before: Vec<&String> = words[..i].iter().rev().take(END_WINDOW).collect();
-        let after: Vec<&String> = words[i + 1..].iter().take(END_WINDOW).collect();
+        let before: Vec<&String> = words[..i].iter().rev().take(END_WINDOW).copied().collect();
+        let after: Vec<&String> = words[i + 1..].iter().take(END_WINDOW).copied().collect();
         for a in &before {
             for b in &after {
                 if end(a) && end(b) && a != b {
@@ -187,11 +199,11 @@ fn directions(words: &[String]) -> Vec<(String, String)> {
 /// strings) states "B to A" and never "A to B"; `None` when the line agrees with the code or
 /// the code says nothing either way.
 pub fn contradicted_direction(line: &str, text: &str) -> Option<(String, String)> {
-    let claimed = directions(&word_stream(line));
+    let claimed = directions(&marked_words(line));
     if claimed.is_empty() {
         return None;
     }
-    let stated = directions(&word_stream(text));
+    let stated = directions(&marked_words(text));
     claimed.into_iter().find(|(a, b)| {
         let forward = stated.iter().any(|(x, y)| x == a && y == b);
         let backward = stated.iter().any(|(x, y)| x == b && y == a);
@@ -615,6 +627,14 @@ mod tests {
         }
         // Code that says nothing of a direction cannot contradict one.
         assert_eq!(contradicted_direction("Maps keys to values.", TEXT), None);
+        // A name that opens with `to` says what it makes, not where from.
+        let to_value = "pub fn to_value<T: Serialize>(value: T) -> Result<Value> {}\n\
+            /// Interpret a serde_json::Value as an instance of type T.\n\
+            pub fn from_value<T>(value: Value) -> T { serde_json::to_value(1) }\n";
+        assert_eq!(
+            contradicted_direction("Converts a value to a serde_json::Value.", to_value),
+            None
+        );
         // Code that says both directions does not contradict either.
         let both = "fn onnx_to_gguf() {}\nfn gguf_to_onnx() {}\n";
         assert_eq!(contradicted_direction("Converts ONNX to GGUF.", both), None);

@@ -38,7 +38,7 @@ use super::stop::answer_settled;
 use crate::source::{Authored, AuthoredDocs};
 use fallback::{FallbackChild, dir_fallback, file_fallback};
 use prompt::{
-    ChildLine, SLOT, Subject, body, line_text, rollup_key, salvage_opening, template_messages,
+    ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages,
 };
 use tree::{ROOT_PATH, Tree};
 
@@ -527,7 +527,7 @@ impl Runner<'_> {
                 text: &job.body,
                 path: &job.topic_path,
             };
-            let (summary, rejected) = match line_for(&salvage_opening(&raw), &grounds) {
+            let (summary, rejected) = match line_for(&raw, &grounds) {
                 Ok(line) => (line, None),
                 Err(r) => (String::new(), Some(r.name().to_string())),
             };

@@ -176,48 +176,6 @@ pub fn body(
     assemble(&shown, &rest)
 }
 
-/// Openings that name the kind of thing instead of what it is for; what follows them is the
-/// answer (lower case, after "<Name> is ").
-const EMPTY_OPENINGS: [&str; 8] = [
-    "a rust library for ",
-    "a rust library that ",
-    "a rust crate for ",
-    "a library for ",
-    "a crate for ",
-    "a directory for ",
-    "a directory containing ",
-    "a folder containing ",
-];
-
-/// An answer without an opening that says only what kind of thing the subject is ("Tokio-util
-/// is a Rust library for I/O operations in Tokio." → "I/O operations in Tokio."): a
-/// directory or a project is a library, a crate, a folder by definition, so the opening says
-/// nothing, while the rest does. Other answers are returned as they are.
-pub fn salvage_opening(raw: &str) -> String {
-    let line = raw.lines().next().unwrap_or("").trim();
-    let lower = line.to_lowercase();
-    // "<Name> is " / "<Name> are " with a name of at most three words.
-    let after_is = [" is ", " are "].iter().find_map(|v| {
-        let at = lower.find(v)?;
-        (line[..at].split_whitespace().count() <= 3).then(|| at + v.len())
-    });
-    let start = after_is.unwrap_or(0);
-    let rest_lower = &lower[start..];
-    for opening in EMPTY_OPENINGS {
-        if let Some(tail) = rest_lower.strip_prefix(opening)
-            && tail.split_whitespace().count() >= 2
-        {
-            let tail = &line[start + opening.len()..];
-            let mut chars = tail.chars();
-            return match chars.next() {
-                Some(c) => format!("{}{}", c.to_uppercase(), chars.as_str()),
-                None => raw.to_string(),
-            };
-        }
-    }
-    raw.to_string()
-}
-
 /// What a roll-up cache key hashes, in a fixed field order.
 #[derive(Serialize)]
 struct KeyInput<'a> {
@@ -302,27 +260,6 @@ mod tests {
         assert!(cut.contains("- mutex.rs: an async mutex.\n"), "{cut}");
         assert!(!cut.contains("reader-writer"), "{cut}");
         assert!(cut.contains("- also: rwlock.rs, notify.rs\n"), "{cut}");
-    }
-
-    #[test]
-    fn openings_that_name_the_kind_are_cut() {
-        assert_eq!(
-            salvage_opening("Tokio-util is a Rust library for I/O operations in Tokio."),
-            "I/O operations in Tokio."
-        );
-        assert_eq!(
-            salvage_opening("A directory containing the parsers of the config format."),
-            "The parsers of the config format."
-        );
-        assert_eq!(
-            salvage_opening("Async channels for tasks."),
-            "Async channels for tasks."
-        );
-        // Too little left: the answer stays as it was (and the judge decides).
-        assert_eq!(
-            salvage_opening("Tokio is a Rust library for Rust."),
-            "Tokio is a Rust library for Rust."
-        );
     }
 
     #[test]
