@@ -83,8 +83,11 @@ mkdir -p "$work"/{munge,state,spool,log,out,jobs}
 
 # The tree: as given, or a copy of this repository's committed files (stable while it runs).
 if [ -n "${ISG_SLURM_TREE:-}" ]; then
+    [ -d "$ISG_SLURM_TREE" ] || die "ISG_SLURM_TREE=$ISG_SLURM_TREE is not a folder; name the tree to summarize"
     tree=$(cd "$ISG_SLURM_TREE" && pwd)
 else
+    git -C "$repo" rev-parse --verify -q HEAD >/dev/null ||
+        die "$repo is not a git checkout to copy the tree from; set ISG_SLURM_TREE to the tree to summarize"
     tree="$work/tree/isg"
     mkdir -p "$tree"
     git -C "$repo" archive HEAD | tar -x -C "$tree"
@@ -109,7 +112,12 @@ munge -n -S "$sock" | unmunge -S "$sock" >/dev/null ||
     die "munged did not start: $(tail -3 "$work/log/munged.log" "$work/log/munged.out" 2>/dev/null)"
 
 # --- slurm.conf: one node with this machine's cores and memory, ports that are free.
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ports=$(python3 -c '
+import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+read -r ctld_port slurmd_port <<<"$ports"
 host=$(hostname -s)
 cpus=$(nproc)
 mem_mb=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
@@ -117,8 +125,8 @@ export SLURM_CONF="$work/slurm.conf"
 cat >"$SLURM_CONF" <<EOF
 ClusterName=isgdemo
 SlurmctldHost=$host(127.0.0.1)
-SlurmctldPort=$(free_port)
-SlurmdPort=$(free_port)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -214,6 +222,8 @@ if [ "$kill_shard" -gt 0 ]; then
         esac
         sleep 0.5
     done
+    [ -f "$cache" ] && [ "$(wc -l <"$cache")" -ge 3 ] ||
+        die "shard $kill_shard cached fewer than 3 lines in 15 minutes; see $work/jobs/"
     scancel "${array_job}_$kill_shard"
     for _ in $(seq 60); do
         [ "$(task_state "$array_job" "$kill_shard")" = CANCELLED ] && break

@@ -61,12 +61,17 @@ fn slurm_demo_runs_end_to_end() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
-    for expected in [
+    let mut expected = vec![
         "merged summaries equal the single-machine run",
-        "(resumed;",
-        "refused: error: merging into",
         "slurm-demo: all checks passed",
-    ] {
-        assert!(stdout.contains(expected), "no {expected:?} in:\n{stdout}");
+    ];
+    if std::env::var("ISG_SLURM_KILL").as_deref() != Ok("0") {
+        expected.push("(resumed;");
+    }
+    if std::env::var("ISG_SLURM_SHARDS").as_deref() != Ok("1") {
+        expected.push("refused: error: merging into");
+    }
+    for e in expected {
+        assert!(stdout.contains(e), "no {e:?} in:\n{stdout}");
     }
 }
