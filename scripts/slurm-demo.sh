@@ -187,7 +187,7 @@ submit() { # ARRAY -> job id
         --output="$work/jobs/shard-%a-job-%A.out" \
         "$job_file" "$tree" "$work/out" "$shards" "${include_args[@]}"
 }
-echo "== sbatch --array=1-$shards --cpus-per-task=$cpus scripts/slurm/isg-shard.sbatch $tree $work/out $shards ${include_args[*]}"
+echo "== sbatch --array=1-$shards --cpus-per-task=$cpus --output=$work/jobs/shard-%a-job-%A.out scripts/slurm/isg-shard.sbatch $tree $work/out $shards ${include_args[*]}"
 t_array=$(now)
 array_job=$(submit "1-$shards")
 echo "   job $array_job"
