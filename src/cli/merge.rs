@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Global;
-use isg::pipeline::merge::merge_rolled_up;
+use isg::pipeline::merge::{check_inputs, merge_shards};
 use isg::pipeline::{Backend, missing_shards};
 
 /// Flags of `isg merge`.
@@ -26,17 +26,24 @@ pub struct Args {
     /// Join only: no directory or root lines, no model loaded.
     #[arg(long)]
     pub no_rollup: bool,
+    /// Merge the shards given even when some of the partition's shards are missing (a warning
+    /// names them); without it such a merge is refused and writes nothing.
+    #[arg(long)]
+    pub allow_missing: bool,
 }
 
 /// Runs `isg merge`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    // Refuse a bad set of inputs before loading a model.
+    check_inputs(&args.inputs, args.allow_missing)
+        .with_context(|| format!("merging into {}", args.out.display()))?;
     let model = if args.no_rollup {
         None
     } else {
         Some(global.open_model(args.model.as_deref(), &global.model_settings())?)
     };
     let backend = model.as_ref().map(|m| m as &dyn Backend);
-    let report = merge_rolled_up(&args.inputs, &args.out, backend)
+    let report = merge_shards(&args.inputs, &args.out, backend, args.allow_missing)
         .with_context(|| format!("merging into {}", args.out.display()))?;
     let missing = missing_shards(&report.shards);
     eprintln!(

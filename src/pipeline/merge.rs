@@ -7,6 +7,11 @@
 //! the shards, whose wall time and peak memory are the largest of any shard, and whose skips are
 //! the union of the shards' skips.
 //!
+//! A set of inputs that does not cover its partition (shard 2 of 4 never ran, or its folder was
+//! left off the command line) is refused with [`MergeError::MissingShards`], naming the missing
+//! shards, before anything is written: a merged folder always describes the whole tree unless
+//! the caller asks for a partial merge ([`merge_shards`] with `allow_missing`).
+//!
 //! Roll-up across shards: a file's chunks are always in one shard, so each shard writes its own
 //! file lines; a directory's files may be spread over shards, so shard runs write no directory
 //! or root lines. [`merge_rolled_up`] joins the file lines and then rolls up the directories
@@ -86,6 +91,17 @@ pub enum MergeError {
         /// Other folder.
         b: String,
     },
+    /// The inputs do not cover their partition: some shards were not given.
+    #[error(
+        "{missing} missing (the inputs hold {given}): the merge would cover part of the tree; \
+         run the missing shards and name every shard's folder, or pass --allow-missing to merge what is there"
+    )]
+    MissingShards {
+        /// The missing shards with their verb: `shard 2/4 is`, `shards 2/4 and 4/4 are`.
+        missing: String,
+        /// The shards that were given: `1/4 and 3/4`.
+        given: String,
+    },
     /// A chunk appears in two inputs.
     #[error("{path}:{line} appears in both {a} and {b}; the inputs overlap")]
     Overlap {
@@ -102,17 +118,32 @@ pub enum MergeError {
 
 /// Merges the shard outputs in `inputs` into `out_dir`, writing the standard outputs, and
 /// returns the merged report. Directory and root lines are left out: see [`merge_rolled_up`].
+/// Missing shards are refused: see [`merge_shards`].
 pub fn merge(inputs: &[PathBuf], out_dir: &Path) -> Result<RunReport, PipelineError> {
     merge_rolled_up(inputs, out_dir, None)
 }
 
 /// [`merge`], then, with a `backend`, the roll-up of directories and the root over the joined
 /// file lines (cached in `out_dir`'s cache, so a second merge asks nothing), with the shards'
-/// model, token cap and root name: the lines an unsharded run would write.
+/// model, token cap and root name: the lines an unsharded run would write. Missing shards are
+/// refused: see [`merge_shards`].
 pub fn merge_rolled_up(
     inputs: &[PathBuf],
     out_dir: &Path,
     backend: Option<&dyn Backend>,
+) -> Result<RunReport, PipelineError> {
+    merge_shards(inputs, out_dir, backend, false)
+}
+
+/// [`merge_rolled_up`], choosing what a set of inputs that does not cover its partition does:
+/// with `allow_missing` false it is refused with [`MergeError::MissingShards`] and nothing is
+/// written to `out_dir`; with `allow_missing` true the shards given are merged (the caller can
+/// list what is absent with [`missing_shards`] on the report's shards).
+pub fn merge_shards(
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    backend: Option<&dyn Backend>,
+    allow_missing: bool,
 ) -> Result<RunReport, PipelineError> {
     let mut loaded = Vec::new();
     for dir in inputs {
@@ -121,6 +152,9 @@ pub fn merge_rolled_up(
         loaded.push((dir.display().to_string(), report, records));
     }
     let (mut report, mut records) = merge_loaded(loaded)?;
+    if !allow_missing {
+        require_complete(&report.shards)?;
+    }
     std::fs::create_dir_all(out_dir).map_err(|e| PipelineError::io("creating", out_dir, e))?;
     if let Some(backend) = backend {
         let model = backend.model_id();
@@ -170,6 +204,22 @@ pub fn merge_rolled_up(
         sink.finish(&records, &report)?;
     }
     Ok(report)
+}
+
+/// The checks of [`merge_shards`] on the inputs' `run.json` files alone (same model, prompt
+/// version and N, each shard once, and every shard present unless `allow_missing`), so that a
+/// command can refuse a bad set of inputs before it loads a model. Returns the shards given.
+pub fn check_inputs(inputs: &[PathBuf], allow_missing: bool) -> Result<Vec<Shard>, PipelineError> {
+    let mut loaded = Vec::new();
+    for dir in inputs {
+        let report = read_report(&dir.join(RUN_FILE))?;
+        loaded.push((dir.display().to_string(), report, Vec::new()));
+    }
+    let (report, _) = merge_loaded(loaded)?;
+    if !allow_missing {
+        require_complete(&report.shards)?;
+    }
+    Ok(report.shards)
 }
 
 /// Merges loaded outputs: `(folder name, report, records)` per shard.
@@ -304,6 +354,33 @@ pub fn missing_shards(shards: &[Shard]) -> Vec<Shard> {
         .map(|index| Shard { index, count })
         .filter(|s| !shards.contains(s))
         .collect()
+}
+
+/// Refuses `shards` when they do not cover their partition, naming the missing ones.
+pub fn require_complete(shards: &[Shard]) -> Result<(), MergeError> {
+    let missing = missing_shards(shards);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let (noun, verb) = if missing.len() == 1 {
+        ("shard", "is")
+    } else {
+        ("shards", "are")
+    };
+    Err(MergeError::MissingShards {
+        missing: format!("{noun} {} {verb}", and_list(&missing)),
+        given: and_list(shards),
+    })
+}
+
+/// `1/4`, `1/4 and 3/4`, `1/4, 2/4 and 3/4`.
+fn and_list(shards: &[Shard]) -> String {
+    let names: Vec<String> = shards.iter().map(Shard::to_string).collect();
+    match names.split_last() {
+        None => "no shard".to_string(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn add_totals(sum: &mut Totals, t: &Totals) {
