@@ -32,6 +32,7 @@ def main():
     ap.add_argument("run")
     ap.add_argument("refs")
     ap.add_argument("--per-case", action="store_true")
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as one JSON object")
     a = ap.parse_args()
     records = [json.loads(l) for l in open(os.path.join(a.run, "summaries.jsonl")) if l.strip()]
     refs = [json.loads(l) for l in open(a.refs) if l.strip()]
@@ -68,6 +69,13 @@ def main():
     n = max(len(refs), 1)
     print(f"references {len(refs)}  chrF {sum(cs)/n:.1f}  ROUGE-L {100*sum(rl)/n:.1f}  "
           f"MiniLM {sum(cos)/n:.3f}  find-the-file recall@1 {sum(top1)/n:.3f}")
+    figures = {"references": len(refs), "chrf": sum(cs) / n, "rouge_l": 100 * sum(rl) / n,
+               "minilm": sum(cos) / n, "recall_at_1": sum(top1) / n}
+    run_json = os.path.join(a.run, "run.json")
+    if os.path.exists(run_json):
+        run = json.load(open(run_json))
+        figures["prompt_version"] = run.get("prompt_version", "")
+        figures["rollup_version"] = (run.get("rollup") or {}).get("version", "")
     opening = re.compile(r"^The .+? module: ")
     for kind in ("chunk", "file", "dir"):
         rs_ = [r for r in records if r.get("kind", "chunk") == kind]
@@ -82,6 +90,11 @@ def main():
         prefixed = sum(1 for r in rs_ if opening.match(r.get("summary", "")))
         print(f"{kind:5} lines {k:4}  fallback {100*fb/k:5.1f}%  authored {100*authored/k:5.1f}%  "
               f"only child {100*child/k:5.1f}%  'The x module:' {100*prefixed/k:5.1f}%")
+        figures[f"{kind}_fallback"] = fb / k
+        figures[f"{kind}_authored"] = authored / k
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(figures, f, indent=2)
 
 
 def glob_minilm():

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::Global;
+use isg::pipeline::PROMPT_VERSION;
+use isg::pipeline::rollup::prompt::ROLLUP_PROMPT_VERSION;
 use isg::provision::catalog::{CATALOG, CatalogModel, DEFAULT_MODEL};
+use isg::provision::measured::{Measurement, latest};
 use isg::provision::{fetch, setup};
 
 /// Flags of `isg models`.
@@ -27,6 +30,36 @@ fn local(cache: &std::path::Path, m: &CatalogModel) -> Local {
         bits: setup::installed_bits(cache, m).map(|b| b.number()),
         disk_bytes: setup::disk_bytes(&setup::model_dir(cache, m))
             + setup::disk_bytes(&fetch::model_downloads(cache, m)),
+    }
+}
+
+/// Whether a measurement was made with the prompts this isg uses.
+fn current(m: &Measurement) -> bool {
+    m.prompt_version == PROMPT_VERSION && m.rollup_version == ROLLUP_PROMPT_VERSION
+}
+
+/// The figures column: current figures, or why there are none.
+fn figures(m: Option<&Measurement>) -> String {
+    match m {
+        None => "not measured (scripts/measure-models.sh)".into(),
+        Some(m) if !current(m) => format!(
+            "stale: measured with prompt version {} (this isg: {PROMPT_VERSION}); rerun scripts/measure-models.sh",
+            m.prompt_version
+        ),
+        Some(m) => format!(
+            "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%; {}-bit {:.1} req/min at {}, peak {:.2} GB ({}, {} {})",
+            m.chrf,
+            m.rouge_l,
+            m.minilm,
+            100.0 * m.chunk_fallback,
+            m.bits,
+            m.requests_per_min,
+            m.parallel,
+            m.peak_rss_gb,
+            m.date,
+            m.cpu,
+            m.cpu_flags
+        ),
     }
 }
 
@@ -56,13 +89,11 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                     "set_up": l.bits.is_some(),
                     "bits": l.bits,
                     "folder": l.bits.map(|_| setup::model_dir(&cache, m).display().to_string()),
-                    "quality": m.quality.map(|q| json!({
-                        "chrf": q.chrf, "rouge_l": q.rouge_l, "minilm": q.minilm, "set": q.set,
-                    })),
-                    "speed": m.speed.iter().map(|s| json!({
-                        "bits": s.bits, "requests_per_min": s.requests_per_min,
-                        "peak_rss_gb": s.peak_rss_gb, "cpu": s.cpu,
-                    })).collect::<Vec<_>>(),
+                    "measured": latest(m.name).map(|x| {
+                        let mut v = serde_json::to_value(&x).unwrap_or_default();
+                        v["current"] = json!(current(&x));
+                        v
+                    }),
                 })
             })
             .collect();
@@ -70,31 +101,14 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<21}{:<8}{:<7}{:>10}{:>10}  {:<14}quality / speed (measured)",
+        "{:<21}{:<8}{:<7}{:>10}{:>10}  {:<14}measured (eval-dev quality; isg bench speed)",
         "model", "family", "params", "download", "on disk", "set up"
     );
     for m in CATALOG {
         let l = local(&cache, m);
-        let quality = match m.quality {
-            Some(q) => format!("chrF {} ROUGE-L {} MiniLM {}", q.chrf, q.rouge_l, q.minilm),
-            None => "quality unmeasured".into(),
-        };
-        let speed = if m.speed.is_empty() {
-            "speed unmeasured".into()
-        } else {
-            m.speed
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{}-bit {} req/min {} GB",
-                        s.bits, s.requests_per_min, s.peak_rss_gb
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let measured = figures(latest(m.name).as_ref());
         println!(
-            "{:<21}{:<8}{:<7}{:>10}{:>10}  {:<14}{quality}; {speed}",
+            "{:<21}{:<8}{:<7}{:>10}{:>10}  {:<14}{measured}",
             format!(
                 "{}{}",
                 m.name,
@@ -115,10 +129,48 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     println!(
-        "* default. Quality: {}. Speed: `isg bench --parallel 20 --prompt-tokens 450 --new-tokens 20 --sessions 2` on {}.",
-        CATALOG[0].quality.map(|q| q.set).unwrap_or("-"),
-        CATALOG[0].speed.first().map(|s| s.cpu).unwrap_or("-"),
+        "* default. Quality: `isg eval` on ../shared/eval-dev (59 tokio files, each file's first line against its authors' first sentence). Speed: `isg bench --parallel 20 --prompt-tokens 450 --new-tokens 20 --sessions 2`. Figures hold for the CPU named."
     );
     println!("Set one up with `isg setup --model NAME`; use it with `--model NAME`.");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(prompt: &str) -> Measurement {
+        Measurement {
+            model: "qwen2.5-coder-0.5b".into(),
+            prompt_version: prompt.into(),
+            rollup_version: ROLLUP_PROMPT_VERSION.into(),
+            bits: "i8".into(),
+            date: "2026-12-03".into(),
+            cpu: "AMD EPYC".into(),
+            cpu_flags: "avx2 avx512_vnni".into(),
+            set: "eval-dev".into(),
+            chrf: 25.5,
+            rouge_l: 26.6,
+            minilm: 0.52,
+            chunk_fallback: 0.0,
+            dir_fallback: 0.0,
+            eval_seconds: 60.0,
+            parallel: 20,
+            requests_per_min: 20.0,
+            prefill_tok_s: 150.0,
+            decode_tok_s: 50.0,
+            peak_rss_gb: 1.9,
+        }
+    }
+
+    #[test]
+    fn figures_of_another_prompt_version_are_shown_as_stale() {
+        let now = figures(Some(&measured(PROMPT_VERSION)));
+        assert!(now.starts_with("chrF 25.5 ROUGE-L 26.6 MiniLM 0.520"), "{now}");
+        assert!(now.contains("2026-12-03, AMD EPYC avx2 avx512_vnni"), "{now}");
+        let old = figures(Some(&measured("0")));
+        assert!(old.starts_with("stale: measured with prompt version 0"), "{old}");
+        assert!(!old.contains("chrF"), "{old}");
+        assert!(figures(None).starts_with("not measured"));
+    }
 }

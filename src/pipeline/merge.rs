@@ -160,7 +160,7 @@ pub fn merge_shards(
         let model = backend.model_id();
         if model != report.model {
             return Err(PipelineError::Settings(format!(
-                "the shards were summarized by model {:?} but the roll-up model is {model:?};                  pass the shards' model with --model",
+                "the shards were summarized by model {:?} but the roll-up model is {model:?}; pass the shards' model with --model",
                 report.model
             )));
         }

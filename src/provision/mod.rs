@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod fetch;
+pub mod measured;
 pub mod onnxruntime;
 pub mod pip;
 pub mod setup;

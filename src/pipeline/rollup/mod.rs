@@ -105,6 +105,9 @@ pub struct RollupStats {
     pub generated_tokens: u64,
     /// Seconds the roll-up took, start to end.
     pub seconds: f64,
+    /// The roll-up prompt version the lines were asked with.
+    #[serde(default)]
+    pub version: String,
     /// The root line's topic (the project's name), kept so `isg merge` uses the same.
     #[serde(default)]
     pub root_name: String,
@@ -226,6 +229,7 @@ pub fn roll_up(
     let mut stats = run.stats;
     stats.seconds = start.elapsed().as_secs_f64();
     stats.root_name = settings.docs.name.clone();
+    stats.version = prompt::ROLLUP_PROMPT_VERSION.to_string();
     stats.docs = settings.docs.clone();
     let records = tree
         .preorder()

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Measures catalog models the way `isg models` reports them and writes the figures into
+# src/provision/measurements.json (compiled into isg: rebuild afterwards), each with the prompt
+# and roll-up versions, weight width, date, CPU and CPU flags it was measured with.
+# usage: scripts/measure-models.sh [MODEL...]   (default: qwen2.5-coder-0.5b qwen2.5-coder-1.5b)
+#   quality: isg eval on ../shared/eval-dev (59 tokio files), scored by scripts/trust-report.py
+#   speed:   isg bench --parallel P --prompt-tokens 450 --new-tokens 20 --sessions 2
+# Env: ISG (binary; default target/release/isg), ISG_MEASURE_WORK (work folders, reused as caches;
+#   default ~/.cache/isg-measure), ISG_MEASURE_PARALLEL (default 20).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+isg=${ISG:-$repo/target/release/isg}
+[ -x "$isg" ] || { echo "no isg binary at $isg: cargo build --release first, or set ISG" >&2; exit 1; }
+dev=${ISG_EVAL_DEV:-$repo/../shared/eval-dev}
+work=${ISG_MEASURE_WORK:-$HOME/.cache/isg-measure}
+parallel=${ISG_MEASURE_PARALLEL:-20}
+py=~/.cache/isg-eval/venv/bin/python
+[ -x "$py" ] || bash "$dev/score.sh" /dev/null >/dev/null
+inputs=$(bash "$dev/make-inputs.sh" | tail -n 1)
+models=("$@")
+[ ${#models[@]} -gt 0 ] || models=(qwen2.5-coder-0.5b qwen2.5-coder-1.5b)
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+flags=$(grep -m1 -o -w -E 'avx2|avx512_vnni|avx512f|amx_int8|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//')
+for m in "${models[@]}"; do
+  w=$work/$m
+  mkdir -p "$w"
+  echo "== $m: quality (isg eval on eval-dev)" >&2
+  start=$(date +%s.%N)
+  "$isg" setup --model "$m" >&2
+  "$isg" eval "$inputs" --references "$dev/references.jsonl" --out "$w/eval" --model "$m" -q >"$w/eval.txt"
+  end=$(date +%s.%N)
+  ISG_EVAL_DEV="$dev" "$py" "$here/trust-report.py" "$w/eval/run" "$dev/references.jsonl" --json "$w/trust.json" | tee "$w/trust.txt" >&2
+  echo "== $m: speed (isg bench --parallel $parallel)" >&2
+  "$isg" bench --model "$m" --parallel "$parallel" --prompt-tokens 450 --new-tokens 20 --sessions 2 --json "$w/bench.json" >&2
+  "$isg" models --json >"$w/models.json"
+  "$py" - "$repo/src/provision/measurements.json" "$m" "$w" "$cpu" "$flags" "$start" "$end" <<'PY'
+import datetime, json, sys
+path, model, w, cpu, flags, start, end = sys.argv[1:]
+trust = json.load(open(f"{w}/trust.json"))
+bench = json.load(open(f"{w}/bench.json"))[-1]
+run = json.load(open(f"{w}/eval/run/run.json"))
+info = next(x for x in json.load(open(f"{w}/models.json")) if x["name"] == model)
+weights = open(f"{info['folder']}/isg-weights.txt").read() if info.get("folder") else ""
+bits = "i8" if "MatMulIntegerToFloat" in weights or "8-bit rows" in weights else str(info.get("bits"))
+entry = {
+    "model": model,
+    "prompt_version": run["prompt_version"],
+    "rollup_version": trust["rollup_version"],
+    "bits": bits,
+    "date": datetime.date.today().isoformat(),
+    "cpu": cpu,
+    "cpu_flags": flags,
+    "set": "eval-dev",
+    "chrf": round(trust["chrf"], 1),
+    "rouge_l": round(trust["rouge_l"], 1),
+    "minilm": round(trust["minilm"], 3),
+    "chunk_fallback": round(trust["chunk_fallback"], 4),
+    "dir_fallback": round(trust["dir_fallback"], 4),
+    "eval_seconds": round(float(end) - float(start), 1),
+    "parallel": bench["parallel"],
+    "requests_per_min": round(bench["requests_per_min"], 1),
+    "prefill_tok_s": round(bench["prefill_tok_s"], 1),
+    "decode_tok_s": round(bench["decode_tok_s"], 1),
+    "peak_rss_gb": round(bench["peak_rss_mb"] / 1000, 2),
+}
+try:
+    all_ = json.load(open(path))
+except (OSError, ValueError):
+    all_ = []
+all_ = [e for e in all_ if not (e["model"] == model and e["bits"] == bits)] + [entry]
+all_.sort(key=lambda e: (e["model"], e["bits"]))
+with open(path, "w") as f:
+    json.dump(all_, f, indent=2)
+    f.write("\n")
+print(json.dumps(entry))
+PY
+done
+echo "wrote $repo/src/provision/measurements.json; rebuild isg (cargo build --release) for isg models to show it" >&2
