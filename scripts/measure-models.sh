@@ -4,7 +4,7 @@
 # and roll-up versions, weight width, date, CPU and CPU flags it was measured with.
 # usage: scripts/measure-models.sh [MODEL...]   (default: qwen2.5-coder-0.5b qwen2.5-coder-1.5b)
 #   quality: isg eval on ../shared/eval-dev (59 tokio files), scored by scripts/trust-report.py
-#   speed:   isg bench --parallel P --prompt-tokens 450 --new-tokens 20 --sessions 2
+#   speed:   isg bench --parallel P --prompt-tokens 450 --new-tokens 20 --sessions 2 (1 for the 1.5B)
 # Env: ISG (binary; default target/release/isg), ISG_MEASURE_WORK (work folders, reused as caches;
 #   default ~/.cache/isg-measure), ISG_MEASURE_PARALLEL (default 20).
 set -euo pipefail
@@ -25,14 +25,17 @@ flags=$(grep -m1 -o -w -E 'avx2|avx512_vnni|avx512f|amx_int8|amx_bf16' /proc/cpu
 for m in "${models[@]}"; do
   w=$work/$m
   mkdir -p "$w"
+  # One session for the 1.5B: two do not fit the default 4 GB budget (weights, runtime and two
+  # sessions' activations come to 4.1 GB); one holds 20 streams in 2.8 GB.
+  case $m in *1.5b*) sessions=1 ;; *) sessions=2 ;; esac
   echo "== $m: quality (isg eval on eval-dev)" >&2
   start=$(date +%s.%N)
   "$isg" setup --model "$m" >&2
-  "$isg" eval "$inputs" --references "$dev/references.jsonl" --out "$w/eval" --model "$m" -q >"$w/eval.txt"
+  "$isg" eval "$inputs" --references "$dev/references.jsonl" --out "$w/eval" --model "$m" --sessions "$sessions" -q >"$w/eval.txt"
   end=$(date +%s.%N)
   ISG_EVAL_DEV="$dev" "$py" "$here/trust-report.py" "$w/eval/run" "$dev/references.jsonl" --json "$w/trust.json" | tee "$w/trust.txt" >&2
   echo "== $m: speed (isg bench --parallel $parallel)" >&2
-  "$isg" bench --model "$m" --parallel "$parallel" --prompt-tokens 450 --new-tokens 20 --sessions 2 --json "$w/bench.json" >&2
+  "$isg" bench --model "$m" --parallel "$parallel" --prompt-tokens 450 --new-tokens 20 --sessions "$sessions" --json "$w/bench.json" >&2
   "$isg" models --json >"$w/models.json"
   "$py" - "$repo/src/provision/measurements.json" "$m" "$w" "$cpu" "$flags" "$start" "$end" <<'PY'
 import datetime, json, sys
@@ -59,6 +62,7 @@ entry = {
     "dir_fallback": round(trust["dir_fallback"], 4),
     "eval_seconds": round(float(end) - float(start), 1),
     "parallel": bench["parallel"],
+    "sessions": bench["sessions"],
     "requests_per_min": round(bench["requests_per_min"], 1),
     "prefill_tok_s": round(bench["prefill_tok_s"], 1),
     "decode_tok_s": round(bench["decode_tok_s"], 1),

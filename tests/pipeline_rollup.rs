@@ -39,10 +39,7 @@ fn undocumented_real_files(dir: &Path) -> std::path::PathBuf {
 /// The user's part of a prompt: what follows the last user turn's opening (the roll-up's
 /// examples come before it).
 fn last_turn(prompt: &str) -> &str {
-    prompt
-        .rsplit("<|im_start|>user\n")
-        .next()
-        .unwrap_or(prompt)
+    prompt.rsplit("<|im_start|>user\n").next().unwrap_or(prompt)
 }
 
 /// Words the stand-in builds its answers from.
@@ -176,7 +173,10 @@ fn files_dirs_and_root_get_lines_and_edits_recompute_only_their_ancestors() {
     assert_eq!(sink.origin.as_deref(), Some("child"));
     let stats = report.rollup.clone().unwrap();
     assert_eq!((stats.files, stats.dirs, stats.copied), (5, 4, 5 - multi));
-    assert_eq!((stats.computed, stats.only_child, stats.authored), (multi + 3, 1, 0));
+    assert_eq!(
+        (stats.computed, stats.only_child, stats.authored),
+        (multi + 3, 1, 0)
+    );
     let run = read_report(&out.join("run.json")).unwrap();
     assert_eq!(run.rollup.unwrap().computed, multi + 3);
 
@@ -210,7 +210,11 @@ fn files_dirs_and_root_get_lines_and_edits_recompute_only_their_ancestors() {
     let edited = root.join("src/pipeline/sink/markdown.rs");
     let text = std::fs::read_to_string(&edited).unwrap();
     // A doc line: the interface view shows it, so the chunk's prompt changes.
-    let changed = text.replacen("/// Writes `SUMMARY.md`.", "/// Writes the `SUMMARY.md` file.", 1);
+    let changed = text.replacen(
+        "/// Writes `SUMMARY.md`.",
+        "/// Writes the `SUMMARY.md` file.",
+        1,
+    );
     assert_ne!(changed, text);
     std::fs::write(&edited, changed).unwrap();
     let third = wordy(None);
@@ -256,7 +260,9 @@ fn a_rejected_answer_gets_a_line_built_from_the_children() {
     let children: Vec<&SummaryRecord> = recs
         .iter()
         .filter(|r| {
-            (r.kind == Kind::File && r.path.starts_with("src/pipeline/") && !r.path[13..].contains('/'))
+            (r.kind == Kind::File
+                && r.path.starts_with("src/pipeline/")
+                && !r.path[13..].contains('/'))
                 || (r.kind == Kind::Dir && r.path == "src/pipeline/sink")
         })
         .collect();

@@ -28,10 +28,7 @@ fn settings(root: &Path, out: &Path) -> SummarizeSettings {
 
 /// The user's part of a prompt (after the examples).
 fn last_turn(prompt: &str) -> &str {
-    prompt
-        .rsplit("<|im_start|>user\n")
-        .next()
-        .unwrap_or(prompt)
+    prompt.rsplit("<|im_start|>user\n").next().unwrap_or(prompt)
 }
 
 /// A stand-in whose answers follow the prompt's last turn: `rules` are (marker, answer) pairs,
@@ -98,8 +95,14 @@ fn authored_docs_come_first_at_every_level() {
     );
     let out = tmp.path().join("out");
     static RULES: &[(&str, &str)] = &[
-        ("Directory: src/report\n", "Hourly averages of the readings, printed as lines."),
-        ("What is this directory for?", "Keeps station readings in order."),
+        (
+            "Directory: src/report\n",
+            "Hourly averages of the readings, printed as lines.",
+        ),
+        (
+            "What is this directory for?",
+            "Keeps station readings in order.",
+        ),
     ];
     let backend = scripted(RULES);
     summarize(&backend, &settings(&root, &out)).unwrap();
@@ -152,7 +155,10 @@ fn authored_docs_come_first_at_every_level() {
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(!html.contains(" module: "));
     for r in &recs {
-        assert!(!r.summary.starts_with("The ") || !r.summary.contains(" module: "), "{r:?}");
+        assert!(
+            !r.summary.starts_with("The ") || !r.summary.contains(" module: "),
+            "{r:?}"
+        );
     }
     let run = isg::pipeline::sink::read_report(&out.join("run.json")).unwrap();
     let stats = run.rollup.unwrap();
@@ -177,7 +183,10 @@ fn a_broken_manifest_no_readme_and_an_empty_directory_still_give_lines() {
     summarize(&scripted(&[]), &settings(&root, &out)).unwrap();
     let recs = read_records(&out.join("summaries.jsonl")).unwrap();
     let root_rec = find(&recs, Kind::Root, ".");
-    assert_eq!(root_rec.topic, "station", "the folder names it when nothing else does");
+    assert_eq!(
+        root_rec.topic, "station",
+        "the folder names it when nothing else does"
+    );
     assert!(!root_rec.summary.is_empty());
     // The root has one child (`src/`) and takes its line.
     let src = find(&recs, Kind::Dir, "src");
@@ -203,7 +212,10 @@ fn an_answer_that_contradicts_the_code_or_restates_its_place_is_not_shown() {
         "/// Counts the sensors on the bus.\npub fn count_sensors(bus: &[u8]) -> usize {\n    bus.len()\n}\n",
     );
     static RULES: &[(&str, &str)] = &[
-        ("code_view_marker", "Converts GGUF tensors to ONNX initializers."),
+        (
+            "code_view_marker",
+            "Converts GGUF tensors to ONNX initializers.",
+        ),
         ("gguf_to_onnx", "Converts ONNX weights to GGUF format."),
         ("count_sensors", "Part 2 of the file."),
     ];
@@ -213,7 +225,11 @@ fn an_answer_that_contradicts_the_code_or_restates_its_place_is_not_shown() {
     summarize(&scripted(RULES), &s).unwrap();
     let recs = read_records(&out.join("summaries.jsonl")).unwrap();
     let weights = find(&recs, Kind::Chunk, "src/weights.rs");
-    assert_eq!(weights.rejected.as_deref(), Some("contradicts"), "{weights:?}");
+    assert_eq!(
+        weights.rejected.as_deref(),
+        Some("contradicts"),
+        "{weights:?}"
+    );
     assert_eq!(
         weights.summary,
         "Converts GGUF tensors to ONNX initializers."

@@ -317,7 +317,8 @@ fn models_lists_the_catalog_with_sizes_and_state() {
     // Figures say what they were measured with, or that there are none for this isg.
     for r in &rows[1..4] {
         assert!(
-            (r.contains("chrF ") && r.contains(" req/min ") && r.contains("-12-") || r.contains(" 20"))
+            (r.contains("chrF ") && r.contains(" req/min ") && r.contains("-12-")
+                || r.contains(" 20"))
                 || r.contains("not measured")
                 || r.contains("stale: measured with prompt version"),
             "{r}"

@@ -47,7 +47,7 @@ fn figures(m: Option<&Measurement>) -> String {
             m.prompt_version
         ),
         Some(m) => format!(
-            "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%; {}-bit {:.1} req/min at {}, peak {:.2} GB ({}, {} {})",
+            "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%; {}-bit {:.1} req/min at {} streams, {} sessions, peak {:.2} GB ({}, {} {})",
             m.chrf,
             m.rouge_l,
             m.minilm,
@@ -55,6 +55,7 @@ fn figures(m: Option<&Measurement>) -> String {
             m.bits,
             m.requests_per_min,
             m.parallel,
+            m.sessions,
             m.peak_rss_gb,
             m.date,
             m.cpu,
@@ -156,6 +157,7 @@ mod tests {
             dir_fallback: 0.0,
             eval_seconds: 60.0,
             parallel: 20,
+            sessions: 2,
             requests_per_min: 20.0,
             prefill_tok_s: 150.0,
             decode_tok_s: 50.0,
@@ -166,10 +168,19 @@ mod tests {
     #[test]
     fn figures_of_another_prompt_version_are_shown_as_stale() {
         let now = figures(Some(&measured(PROMPT_VERSION)));
-        assert!(now.starts_with("chrF 25.5 ROUGE-L 26.6 MiniLM 0.520"), "{now}");
-        assert!(now.contains("2026-12-03, AMD EPYC avx2 avx512_vnni"), "{now}");
+        assert!(
+            now.starts_with("chrF 25.5 ROUGE-L 26.6 MiniLM 0.520"),
+            "{now}"
+        );
+        assert!(
+            now.contains("2026-12-03, AMD EPYC avx2 avx512_vnni"),
+            "{now}"
+        );
         let old = figures(Some(&measured("0")));
-        assert!(old.starts_with("stale: measured with prompt version 0"), "{old}");
+        assert!(
+            old.starts_with("stale: measured with prompt version 0"),
+            "{old}"
+        );
         assert!(!old.contains("chrF"), "{old}");
         assert!(figures(None).starts_with("not measured"));
     }

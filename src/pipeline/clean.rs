@@ -288,7 +288,10 @@ mod tests {
                 "Part 2 of the Value module, which provides methods for accessing JSON data.",
                 "Methods for accessing JSON data.",
             ),
-            ("A Rust library for parsing JSON data.", "Parsing JSON data."),
+            (
+                "A Rust library for parsing JSON data.",
+                "Parsing JSON data.",
+            ),
             (
                 "Tokio-util is a Rust library for I/O operations in Tokio.",
                 "I/O operations in Tokio.",
@@ -298,7 +301,10 @@ mod tests {
                 "The parsers of the config format.",
             ),
             // Nothing left: as it was, for the judge to reject.
-            ("Part 2 of the Map implementation.", "Part 2 of the Map implementation."),
+            (
+                "Part 2 of the Map implementation.",
+                "Part 2 of the Map implementation.",
+            ),
             ("A Rust library for Rust.", "A Rust library for Rust."),
             ("Async channels for tasks.", "Async channels for tasks."),
         ] {

@@ -230,10 +230,7 @@ mod tests {
             summary_for("Sleeping until a deadline with `sleep_until`.\nMore.", &c).as_deref(),
             Ok("Sleeping until a deadline with sleep_until.")
         );
-        assert_eq!(
-            summary_for("```rust\n", &c),
-            Err(Reject::Empty)
-        );
+        assert_eq!(summary_for("```rust\n", &c), Err(Reject::Empty));
         assert_eq!(
             summary_for("Timers built on `DelayQueue`.", &c),
             Err(Reject::Invented)

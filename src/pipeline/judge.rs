@@ -248,7 +248,16 @@ pub fn is_boilerplate(s: &str) -> bool {
 
 /// Ordinal words that open a positional phrase ("the second part of the file").
 const ORDINALS: [&str; 10] = [
-    "first", "second", "third", "fourth", "fifth", "last", "next", "final", "middle", "remaining",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "last",
+    "next",
+    "final",
+    "middle",
+    "remaining",
 ];
 
 /// "part K of N", "part K of the file", "the second part of", "lines A-B" with numbers, "the
@@ -269,17 +278,23 @@ fn restates_place(lower: &str) -> bool {
             "file" | "module" | "code" | "source" | "chunk" | "previous"
         )
     };
-    words.windows(3).any(|w| {
-        (w[0] == "part" || w[0] == "section") && number(w[1]) && w[2] == "of"
-    }) || words.windows(3).any(|w| {
-        ORDINALS.contains(&w[0]) && (w[1] == "part" || w[1] == "section" || w[1] == "half") && w[2] == "of"
-    }) || words
-        .windows(4)
-        .any(|w| w[0] == "the" && w[1] == "rest" && w[2] == "of" && (w[3] == "the" || of_file(w[3])))
-        || words.windows(2).any(|w| w[0] == "continuation" && w[1] == "of")
+    words
+        .windows(3)
+        .any(|w| (w[0] == "part" || w[0] == "section") && number(w[1]) && w[2] == "of")
+        || words.windows(3).any(|w| {
+            ORDINALS.contains(&w[0])
+                && (w[1] == "part" || w[1] == "section" || w[1] == "half")
+                && w[2] == "of"
+        })
+        || words.windows(4).any(|w| {
+            w[0] == "the" && w[1] == "rest" && w[2] == "of" && (w[3] == "the" || of_file(w[3]))
+        })
         || words
-        .windows(2)
-        .any(|w| (w[0] == "lines" || w[0] == "line") && range(w[1]))
+            .windows(2)
+            .any(|w| w[0] == "continuation" && w[1] == "of")
+        || words
+            .windows(2)
+            .any(|w| (w[0] == "lines" || w[0] == "line") && range(w[1]))
 }
 
 /// Proper names written in CamelCase that are not code identifiers.

@@ -70,7 +70,6 @@ const fn part(
     }
 }
 
-
 /// Every model isg can set up.
 pub const CATALOG: &[CatalogModel] = &[
     CatalogModel {

@@ -41,6 +41,9 @@ pub struct Measurement {
     pub eval_seconds: f64,
     /// Streams in flight in the speed run (`isg bench --parallel`).
     pub parallel: usize,
+    /// ONNX Runtime sessions sharing them (`--sessions`).
+    #[serde(default)]
+    pub sessions: usize,
     /// Requests per minute at 450 prompt and 20 new tokens.
     pub requests_per_min: f64,
     /// Prefill tokens per second.

@@ -112,7 +112,11 @@ pub fn authored_docs(root: &Path, files: &[SourceFile], folder_name: &str) -> Au
     let by_path: BTreeMap<&str, &SourceFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut out = AuthoredDocs::default();
     for dir in &dirs {
-        let abs = if dir == ROOT { root.to_path_buf() } else { root.join(dir) };
+        let abs = if dir == ROOT {
+            root.to_path_buf()
+        } else {
+            root.join(dir)
+        };
         let manifest = read_manifest(&abs);
         if dir == ROOT {
             let readme_title = find_readme(&abs).and_then(|(_, text)| readme_title(&text));
@@ -219,7 +223,11 @@ fn sentence(text: &str) -> Option<String> {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let s = s.trim().trim_end_matches([':', ',', ';']).trim().to_string();
+    let s = s
+        .trim()
+        .trim_end_matches([':', ',', ';'])
+        .trim()
+        .to_string();
     if s.split_whitespace().count() < 3 || !s.chars().any(char::is_alphabetic) {
         return None;
     }
@@ -285,10 +293,9 @@ fn read_manifest(dir: &Path) -> Manifest {
     if let Some(text) = read_text(&dir.join("pyproject.toml"))
         && let Ok(v) = text.parse::<toml::Table>()
     {
-        let table = v.get("project").or_else(|| {
-            v.get("tool")
-                .and_then(|t| t.get("poetry"))
-        });
+        let table = v
+            .get("project")
+            .or_else(|| v.get("tool").and_then(|t| t.get("poetry")));
         let field = |k: &str| {
             table
                 .and_then(|p| p.get(k))
@@ -413,11 +420,17 @@ mod tests {
     fn readme_prose_skips_titles_badges_and_html() {
         let text = "# tokio\n\n[![crates](https://x/y.svg)](https://x)\n<p align=center><img src=a></p>\n\nA runtime for writing reliable, asynchronous applications with Rust. It provides I/O.\n\nMore.";
         assert_eq!(
-            readme_paragraph(text).as_deref().and_then(sentence).as_deref(),
+            readme_paragraph(text)
+                .as_deref()
+                .and_then(sentence)
+                .as_deref(),
             Some("A runtime for writing reliable, asynchronous applications with Rust.")
         );
         assert_eq!(readme_title(text).as_deref(), Some("tokio"));
-        assert_eq!(readme_title("Title\n=====\n\ntext").as_deref(), Some("Title"));
+        assert_eq!(
+            readme_title("Title\n=====\n\ntext").as_deref(),
+            Some("Title")
+        );
         assert_eq!(readme_paragraph("# only a title\n"), None);
         assert_eq!(readme_paragraph(""), None);
     }
@@ -425,6 +438,9 @@ mod tests {
     #[test]
     fn sentences_need_three_words() {
         assert_eq!(sentence("TODO"), None);
-        assert_eq!(sentence("`isg` summarizes source trees"), Some("isg summarizes source trees.".into()));
+        assert_eq!(
+            sentence("`isg` summarizes source trees"),
+            Some("isg summarizes source trees.".into())
+        );
     }
 }

@@ -28,8 +28,7 @@ const NAMED: usize = 4;
 
 /// Children largest first, those with accepted lines before the rest.
 fn ranked(children: &[FallbackChild]) -> Vec<&FallbackChild> {
-    let mut by_size: Vec<&FallbackChild> =
-        children.iter().filter(|c| !c.line.is_empty()).collect();
+    let mut by_size: Vec<&FallbackChild> = children.iter().filter(|c| !c.line.is_empty()).collect();
     by_size.sort_by_key(|c| (!c.accepted, std::cmp::Reverse(c.lines)));
     by_size
 }
@@ -47,9 +46,17 @@ pub fn dir_fallback(children: &[FallbackChild]) -> String {
     let ranked = ranked(children);
     let accepted: Vec<&&FallbackChild> = ranked.iter().filter(|c| c.accepted).collect();
     let pick: Vec<&str> = if accepted.is_empty() {
-        ranked.iter().take(JOINED).map(|c| c.line.as_str()).collect()
+        ranked
+            .iter()
+            .take(JOINED)
+            .map(|c| c.line.as_str())
+            .collect()
     } else {
-        accepted.iter().take(JOINED).map(|c| c.line.as_str()).collect()
+        accepted
+            .iter()
+            .take(JOINED)
+            .map(|c| c.line.as_str())
+            .collect()
     };
     let mut parts: Vec<String> = Vec::new();
     for line in pick {
@@ -138,7 +145,12 @@ mod tests {
     fn a_directory_joins_what_its_largest_children_say() {
         let kids = [
             c("a", "", false, 1),
-            c("mpsc", "A multi-producer, single-consumer channel.", true, 900),
+            c(
+                "mpsc",
+                "A multi-producer, single-consumer channel.",
+                true,
+                900,
+            ),
             c("mutex", "An async mutex.", true, 300),
             c("rwlock", "Defines `RwLock`.", false, 2000),
             c("notify", "Wakes tasks.", true, 100),

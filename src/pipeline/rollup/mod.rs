@@ -37,9 +37,7 @@ use super::record::{Kind, Reduction, SummaryRecord};
 use super::stop::answer_settled;
 use crate::source::{Authored, AuthoredDocs};
 use fallback::{FallbackChild, dir_fallback, file_fallback};
-use prompt::{
-    ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages,
-};
+use prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
 use tree::{ROOT_PATH, Tree};
 
 /// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares

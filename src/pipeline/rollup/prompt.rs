@@ -45,19 +45,36 @@ const SHOTS: &[RollupShot] = &[
         path: "src/storage",
         items: &[],
         children: &[
-            ("btree.rs", "A B-tree index over the pages of the database file."),
+            (
+                "btree.rs",
+                "A B-tree index over the pages of the database file.",
+            ),
             ("wal.rs", "Writes and replays the write-ahead log."),
-            ("page_cache.rs", "A cache of recently read pages that evicts the least used."),
+            (
+                "page_cache.rs",
+                "A cache of recently read pages that evicts the least used.",
+            ),
         ],
         answer: "The storage engine: a B-tree index, the write-ahead log and a page cache.",
     },
     RollupShot {
         subject: Subject::File,
         path: "src/http/client.rs",
-        items: &["struct Client", "fn Client::new", "fn Client::get", "fn Client::post"],
+        items: &[
+            "struct Client",
+            "fn Client::new",
+            "fn Client::get",
+            "fn Client::post",
+        ],
         children: &[
-            ("Client, Client::new", "A client holding a connection pool and default headers."),
-            ("Client::get, Client::post", "Sending GET and POST requests with retries."),
+            (
+                "Client, Client::new",
+                "A client holding a connection pool and default headers.",
+            ),
+            (
+                "Client::get, Client::post",
+                "Sending GET and POST requests with retries.",
+            ),
         ],
         answer: "An HTTP client with pooled connections and retried requests.",
     },
