@@ -68,7 +68,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         c.cached,
         c.computed,
         if c.computed > 0 && !c.written {
-            ", kept in memory: a run holds the folder"
+            ", kept in memory: a run holds the folder, or it is not writable"
         } else {
             ""
         }

@@ -90,7 +90,8 @@ pub struct EmbedCounts {
     pub cached: usize,
     /// Distinct lines embedded now.
     pub computed: usize,
-    /// Whether the new vectors were written to the cache (false: a run held the folder).
+    /// Whether the new vectors were written to the cache (false: a run held the folder, or it
+    /// could not be locked).
     pub written: bool,
 }
 

@@ -34,6 +34,8 @@ pub struct VectorCache {
     vectors: HashMap<Key, Vec<f32>>,
     /// Entries in the file (live, duplicate or unreadable).
     lines_in_file: usize,
+    /// Bytes of the file up to its last whole entry (a torn tail is cut before appending).
+    whole_len: u64,
     /// Entries skipped on load (torn, bad checksum).
     pub bad: usize,
 }
@@ -74,6 +76,7 @@ impl VectorCache {
             dims,
             vectors: HashMap::new(),
             lines_in_file: 0,
+            whole_len: 0,
             bad: 0,
         };
         let Ok(bytes) = std::fs::read(&path) else {
@@ -87,6 +90,7 @@ impl VectorCache {
             return cache;
         }
         let n = Self::entry_len(dims);
+        cache.whole_len = (HEADER + (bytes.len() - HEADER) / n * n) as u64;
         for e in bytes[HEADER..].chunks(n) {
             cache.lines_in_file += 1;
             if e.len() != n || checksum(&e[..n - 4]) != e[n - 4..] {
@@ -145,14 +149,21 @@ impl VectorCache {
                 let mut f = File::create(&self.path)?;
                 f.write_all(&self.header())?;
                 self.lines_in_file = 0;
+                self.whole_len = HEADER as u64;
                 self.bad = 0;
                 f
             } else {
-                OpenOptions::new().append(true).open(&self.path)?
+                let f = OpenOptions::new().append(true).open(&self.path)?;
+                // A torn entry left by a killed writer would shift every entry after it.
+                if f.metadata()?.len() != self.whole_len {
+                    f.set_len(self.whole_len)?;
+                }
+                f
             };
             f.write_all(&buf)?;
             f.sync_data()?;
             self.lines_in_file += new.len();
+            self.whole_len += buf.len() as u64;
         }
         for (k, v) in new {
             self.vectors.insert(k, v);
@@ -206,6 +217,7 @@ impl VectorCache {
         let set: std::collections::HashSet<Key> = unique.iter().map(|k| **k).collect();
         self.vectors.retain(|k, _| set.contains(k));
         self.lines_in_file = set.len();
+        self.whole_len = bytes.len() as u64;
         self.bad = 0;
         Ok(true)
     }
@@ -238,9 +250,15 @@ mod tests {
         bytes[HEADER + 20] ^= 0xff;
         bytes.truncate(bytes.len() - 5);
         std::fs::write(&path, &bytes).unwrap();
-        let broken = VectorCache::load(dir.path(), 3);
+        let mut broken = VectorCache::load(dir.path(), 3);
         assert!(broken.is_empty());
         assert_eq!(broken.bad, 2);
+        // Appending after the torn tail cuts it first, so the new entry reads back.
+        let c = VectorCache::key("m", "a third line");
+        broken.append(vec![(c, vec![0.0, 1.0, 0.0])], true).unwrap();
+        let fixed = VectorCache::load(dir.path(), 3);
+        assert_eq!(fixed.get(&c), Some(&[0.0f32, 1.0, 0.0][..]));
+        assert_eq!(fixed.len(), 1);
     }
 
     #[test]
