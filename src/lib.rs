@@ -6,7 +6,8 @@
 //! [`onnx`] reads and checks ONNX models without loading their weights, [`gguf`] reads GGUF files
 //! and [`convert`] turns them into ONNX decoder folders. [`provision`] fetches ONNX Runtime and the
 //! catalog models into isg's cache and resolves `--model` to a folder. [`process`] reads this
-//! process's memory figures.
+//! process's memory figures. [`search`] ranks an output folder's lines by meaning and [`mcp`]
+//! serves them to agents over the Model Context Protocol.
 
 #![warn(missing_docs)]
 
@@ -15,8 +16,10 @@ pub mod convert;
 pub mod eval;
 pub mod gguf;
 pub mod llm;
+pub mod mcp;
 pub mod onnx;
 pub mod pipeline;
 pub mod process;
 pub mod provision;
+pub mod search;
 pub mod source;

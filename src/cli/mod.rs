@@ -17,9 +17,11 @@ mod eval;
 mod generate;
 mod inspect;
 mod map;
+mod mcp;
 mod merge;
 mod models;
 mod run_args;
+mod search;
 mod setup;
 mod summarize;
 
@@ -69,6 +71,10 @@ pub enum Command {
     Cache(cache::Args),
     /// Print the tree of file, directory and root lines cut to a token budget.
     Map(map::Args),
+    /// Rank the lines of an output folder by meaning and by the words of paths and symbols.
+    Search(search::Args),
+    /// Serve an output folder to editors and agents: an MCP server over stdio.
+    Mcp(mcp::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
@@ -91,6 +97,8 @@ pub fn main() -> ExitCode {
         Command::Merge(a) => merge::run(&global, a),
         Command::Cache(a) => cache::run(&global, a),
         Command::Map(a) => map::run(&global, a),
+        Command::Search(a) => search::run(&global, a),
+        Command::Mcp(a) => mcp::run(&global, a),
     };
     match result {
         Ok(code) => code,

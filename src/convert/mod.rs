@@ -8,6 +8,7 @@
 //! directory beside the destination and renamed into place at the end, so a half-finished
 //! conversion is never mistaken for a finished one. [`width`] picks the weight width for this CPU.
 
+pub mod bert;
 pub mod config;
 pub mod decoder_graph;
 pub mod llama;

@@ -9,12 +9,13 @@
 //! [`Model::submit`]; a [`Completion`] with its timings, or an [`EngineError`], flows out, and
 //! [`EngineStats`] add up the totals. `ort` stays inside this module: other layers see only the
 //! types re-exported here, and [`runtime`] and [`device`] for locating the library and checking
-//! the provider.
+//! the provider. [`Embedder`] runs a sentence encoder: lines in, unit vectors out.
 
 mod baseline;
 mod chat;
 pub mod device;
 mod discover;
+mod embed;
 mod engine;
 mod kv;
 mod model;
@@ -29,6 +30,7 @@ pub use baseline::plain_prefill_seconds;
 pub use chat::{CHATML_TEMPLATE, ChatError, ChatMessage, ChatParts, ChatPrefix};
 pub use device::{Device, DeviceError};
 pub use discover::KvStrategy;
+pub use embed::{EmbedError, Embedder};
 pub use engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Finish, Pending, Request,
     StopCheck, StopFn,

