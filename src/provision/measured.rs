@@ -37,7 +37,8 @@ pub struct Measurement {
     pub chunk_fallback: f64,
     /// Share of directory and root lines that are fallbacks.
     pub dir_fallback: f64,
-    /// Seconds the evaluation run took.
+    /// Seconds the evaluation run took when it computed every line (a rerun from the cache
+    /// takes seconds).
     pub eval_seconds: f64,
     /// Streams in flight in the speed run (`isg bench --parallel`).
     pub parallel: usize,
