@@ -40,7 +40,7 @@ pub fn file_topic(path: &str) -> String {
 /// beside every line, and records keep the topic in a field of its own.
 pub fn compose(phrase: &str) -> String {
     // A model that opens with the topic anyway ("The sync module: ...") says it twice.
-    let phrase = crate::pipeline::record::legacy_opening(phrase).map_or(phrase, |(_, rest)| rest);
+    let phrase = legacy_opening(phrase).map_or(phrase, |(_, rest)| rest);
     let phrase = phrase.replace('`', "");
     let mut chars = phrase.chars();
     let body = match chars.next() {
@@ -52,6 +52,13 @@ pub fn compose(phrase: &str) -> String {
     } else {
         format!("{body}.")
     }
+}
+
+/// Splits "The <topic> module: <rest>" into its topic and rest; `None` for any other line.
+pub fn legacy_opening(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim().strip_prefix("The ")?;
+    let (topic, tail) = rest.split_once(" module: ")?;
+    (!topic.contains('.') && !tail.is_empty()).then_some((topic, tail))
 }
 
 /// What the judge made of one answer: the line to keep, or why there is none.

@@ -151,7 +151,8 @@ impl SummaryRecord {
     /// The line as a reader sees it: the summary without the "The <topic> module:" opening
     /// that records of earlier versions carry.
     pub fn shown_line(&self) -> &str {
-        legacy_opening(&self.summary).map_or(self.summary.as_str(), |(_, rest)| rest)
+        crate::pipeline::compose::legacy_opening(&self.summary)
+            .map_or(self.summary.as_str(), |(_, rest)| rest)
     }
 
     /// Whether the chunk failed.
@@ -168,11 +169,4 @@ impl SummaryRecord {
 /// Sorts records in source order: by path, then line.
 pub fn sort_source_order(records: &mut [SummaryRecord]) {
     records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-}
-
-/// Splits "The <topic> module: <rest>" into its topic and rest; `None` for any other line.
-pub fn legacy_opening(line: &str) -> Option<(&str, &str)> {
-    let rest = line.trim().strip_prefix("The ")?;
-    let (topic, tail) = rest.split_once(" module: ")?;
-    (!topic.contains('.') && !tail.is_empty()).then_some((topic, tail))
 }
