@@ -6,7 +6,8 @@
 #   quality: isg eval on ../shared/eval-dev (59 tokio files), scored by scripts/trust-report.py
 #   speed:   isg bench --parallel P --prompt-tokens 450 --new-tokens 20 --sessions 2 (1 for the 1.5B)
 # Env: ISG (binary; default target/release/isg), ISG_MEASURE_WORK (work folders, reused as caches;
-#   default ~/.cache/isg-measure), ISG_MEASURE_PARALLEL (default 20).
+#   default ~/.cache/isg-measure), ISG_MEASURE_PARALLEL (default 20), ISG_MEASURE_ARGS (more isg eval
+#   flags, e.g. --second-look).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -31,15 +32,15 @@ for m in "${models[@]}"; do
   echo "== $m: quality (isg eval on eval-dev)" >&2
   start=$(date +%s.%N)
   "$isg" setup --model "$m" >&2
-  "$isg" eval "$inputs" --references "$dev/references.jsonl" --out "$w/eval" --model "$m" --sessions "$sessions" -q >"$w/eval.txt"
+  "$isg" eval "$inputs" --references "$dev/references.jsonl" --out "$w/eval" --model "$m" --sessions "$sessions" -q ${ISG_MEASURE_ARGS:-} >"$w/eval.txt"
   end=$(date +%s.%N)
   ISG_EVAL_DEV="$dev" "$py" "$here/trust-report.py" "$w/eval/run" "$dev/references.jsonl" --json "$w/trust.json" | tee "$w/trust.txt" >&2
   echo "== $m: speed (isg bench --parallel $parallel)" >&2
   "$isg" bench --model "$m" --parallel "$parallel" --prompt-tokens 450 --new-tokens 20 --sessions "$sessions" --json "$w/bench.json" >&2
   "$isg" models --json >"$w/models.json"
-  "$py" - "$repo/src/provision/measurements.json" "$m" "$w" "$cpu" "$flags" "$start" "$end" <<'PY'
+  "$py" - "$repo/src/provision/measurements.json" "$m" "$w" "$cpu" "$flags" "$start" "$end" "${ISG_MEASURE_ARGS:-}" <<'PY'
 import datetime, json, sys
-path, model, w, cpu, flags, start, end = sys.argv[1:]
+path, model, w, cpu, flags, start, end, _args = sys.argv[1:]
 trust = json.load(open(f"{w}/trust.json"))
 bench = json.load(open(f"{w}/bench.json"))[-1]
 run = json.load(open(f"{w}/eval/run/run.json"))
@@ -54,6 +55,7 @@ entry = {
     "date": datetime.date.today().isoformat(),
     "cpu": cpu,
     "cpu_flags": flags,
+    "second_look": "--second-look" in sys.argv[8],
     "set": "eval-dev",
     "chrf": round(trust["chrf"], 1),
     "rouge_l": round(trust["rouge_l"], 1),

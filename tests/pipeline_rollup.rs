@@ -82,8 +82,6 @@ fn settings(root: &Path, out: &Path) -> SummarizeSettings {
     // Whole chunks, as the stand-in counts characters as tokens: an edit must reach its prompt.
     s.max_prompt_tokens = Some(1 << 19);
     s.progress = ProgressMode::Quiet;
-    // The stand-in's answers are not about the code: every one would get a second look.
-    s.second_look = false;
     s
 }
 

@@ -71,8 +71,8 @@ fn writes_outputs_then_reuses_the_cache() {
     for r in &first {
         assert!(
             !r.summary.contains('\n')
-                && r.summary.starts_with("The ")
-                && r.summary.contains(" module: read "),
+                && r.summary.starts_with("Read ")
+                && r.summary.ends_with(" prompt tokens."),
             "{r:?}"
         );
         assert_eq!(r.model, "stand-in");

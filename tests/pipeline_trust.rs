@@ -260,16 +260,16 @@ fn a_poorly_supported_line_gets_a_second_look() {
     ];
     let out = tmp.path().join("out");
     let backend = scripted(RULES);
-    summarize(&backend, &settings(&root, &out)).unwrap();
+    let mut s = settings(&root, &out);
+    s.second_look = true;
+    summarize(&backend, &s).unwrap();
     let recs = read_records(&out.join("summaries.jsonl")).unwrap();
     let chunk = find(&recs, Kind::Chunk, "src/dht.rs");
     assert_eq!(chunk.summary, "Reads humidity from a DHT sensor pin.");
     assert!(chunk.rejected.is_none() && !chunk.fallback, "{chunk:?}");
-    // Without the second look the first answer stands.
+    // Without the second look (the default) the first answer stands.
     let out2 = tmp.path().join("out2");
-    let mut s = settings(&root, &out2);
-    s.second_look = false;
-    summarize(&scripted(RULES), &s).unwrap();
+    summarize(&scripted(RULES), &settings(&root, &out2)).unwrap();
     let recs = read_records(&out2.join("summaries.jsonl")).unwrap();
     assert_eq!(
         find(&recs, Kind::Chunk, "src/dht.rs").summary,

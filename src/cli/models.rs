@@ -47,11 +47,16 @@ fn figures(m: Option<&Measurement>) -> String {
             m.prompt_version
         ),
         Some(m) => format!(
-            "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%; {}-bit {:.1} req/min at {} streams, {} sessions, peak {:.2} GB ({}, {} {})",
+            "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%{}; {}-bit {:.1} req/min at {} streams, {} sessions, peak {:.2} GB ({}, {} {})",
             m.chrf,
             m.rouge_l,
             m.minilm,
             100.0 * m.chunk_fallback,
+            if m.second_look {
+                " (--second-look)"
+            } else {
+                ""
+            },
             m.bits,
             m.requests_per_min,
             m.parallel,
@@ -149,6 +154,7 @@ mod tests {
             date: "2026-12-03".into(),
             cpu: "AMD EPYC".into(),
             cpu_flags: "avx2 avx512_vnni".into(),
+            second_look: false,
             set: "eval-dev".into(),
             chrf: 25.5,
             rouge_l: 26.6,

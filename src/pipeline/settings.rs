@@ -70,7 +70,7 @@ pub struct SummarizeSettings {
     /// The prompt design's name (see [`DESIGNS`](super::prompt::DESIGNS)).
     pub design: String,
     /// Ask once more about an accepted line that the chunk's own words support poorly, and
-    /// keep the better supported answer (see [`support`](super::support)).
+    /// keep the better supported answer (see [`support`](super::support)); off by default.
     #[serde(default)]
     pub second_look: bool,
 }
@@ -89,7 +89,7 @@ impl SummarizeSettings {
             progress: ProgressMode::Auto,
             wait_for_lock: false,
             design: super::prompt::DEFAULT_DESIGN.to_string(),
-            second_look: true,
+            second_look: false,
         }
     }
 }

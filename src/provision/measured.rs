@@ -25,6 +25,9 @@ pub struct Measurement {
     pub cpu: String,
     /// The CPU's flags that pick kernels: `avx2`, `avx512_vnni`, `amx_int8` where present.
     pub cpu_flags: String,
+    /// Whether the quality run took a second look at poorly supported lines (`--second-look`).
+    #[serde(default)]
+    pub second_look: bool,
     /// The files scored (`eval-dev`: 59 tokio files).
     pub set: String,
     /// chrF of each file's first chunk line against the authors' first sentence.
