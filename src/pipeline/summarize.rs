@@ -209,7 +209,14 @@ pub fn summarize_into(
     let t = Instant::now();
     // The roll-up's entries are as live as the chunks' for compaction.
     let mut live_keys = keys.clone();
-    live_keys.extend(rolled.records.iter().map(|r| r.hash.clone()));
+    // Lines taken from the authors or an only child have no cache entry (no key).
+    live_keys.extend(
+        rolled
+            .records
+            .iter()
+            .filter(|r| !r.hash.is_empty())
+            .map(|r| r.hash.clone()),
+    );
     keep_cache(out, &mut cache, &live_keys, &progress)?;
     let changed: Vec<FileChange> = changes_since(&tree, &settings.walk)
         .into_iter()
