@@ -198,9 +198,8 @@ pub fn roll_up(
                 continue;
             }
             run.stats.files += 1;
-            match run.file_job(n) {
-                Some(job) => jobs.push(job),
-                None => run.stats.copied += 1,
+            if let Some(job) = run.file_job(n) {
+                jobs.push(job);
             }
         }
         run.level(jobs, cache)?;
@@ -321,6 +320,7 @@ impl Runner<'_> {
             return None;
         }
         if let [only] = chunks[..] {
+            self.stats.copied += 1;
             let mut copy = only.clone();
             copy.kind = Kind::File;
             copy.symbols = record.symbols;
