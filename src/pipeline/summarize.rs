@@ -447,13 +447,7 @@ impl<'a> Plan<'a> {
         let second = self.attempt(backend, chunk, place, retry_view(first.view), counters);
         let (second_reason, kept) = match second {
             Ok(a) => {
-                counters
-                    .retry_tokens
-                    .fetch_add(a.prompt_tokens as u64, Ordering::Relaxed);
-                entry.raw = format!("{}\n{RETRY_SEPARATOR}\n{}", entry.raw, a.raw);
-                entry.prompt_tokens += a.prompt_tokens;
-                entry.generated_tokens += a.generated_tokens;
-                entry.ms += a.ms;
+                add_attempt(&mut entry, &a, RETRY_SEPARATOR, counters);
                 entry.view = a.view.name().to_string();
                 entry.reduction = a.reduction;
                 entry.elided_lines = a.elided_lines;
@@ -493,13 +487,7 @@ impl<'a> Plan<'a> {
         let Ok(a) = self.attempt(backend, chunk, place, retry_view(view), counters) else {
             return;
         };
-        counters
-            .retry_tokens
-            .fetch_add(a.prompt_tokens as u64, Ordering::Relaxed);
-        entry.raw = format!("{}\n{SECOND_LOOK_SEPARATOR}\n{}", entry.raw, a.raw);
-        entry.prompt_tokens += a.prompt_tokens;
-        entry.generated_tokens += a.generated_tokens;
-        entry.ms += a.ms;
+        add_attempt(entry, &a, SECOND_LOOK_SEPARATOR, counters);
         if let Ok(line) = a.judged
             && support(&line, &vocab) > first
         {
@@ -573,6 +561,18 @@ impl<'a> Plan<'a> {
             elided_lines: fitted.elided_lines,
         })
     }
+}
+
+/// Adds a further attempt's raw answer (after `separator`), tokens and time to `entry`, and
+/// its prompt tokens to the run's count of second requests.
+fn add_attempt(entry: &mut CacheEntry, a: &Attempt, separator: &str, counters: &Counters) {
+    counters
+        .retry_tokens
+        .fetch_add(a.prompt_tokens as u64, Ordering::Relaxed);
+    entry.raw = format!("{}\n{separator}\n{}", entry.raw, a.raw);
+    entry.prompt_tokens += a.prompt_tokens;
+    entry.generated_tokens += a.generated_tokens;
+    entry.ms += a.ms;
 }
 
 /// The prompt version a run records and keys its cache on: [`PROMPT_VERSION`], and the design
