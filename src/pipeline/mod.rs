@@ -51,7 +51,7 @@ pub use judge::{Reject, accept};
 pub use lock::{OutputLock, Wait};
 pub use merge::{MergeError, merge, missing_shards};
 pub use prompt::PROMPT_VERSION;
-pub use record::{Kind, Reduction, SummaryRecord};
+pub use record::{COPIED_FROM_CHILD, Kind, Reduction, SummaryRecord};
 pub use report::{RunReport, Times, Totals};
 pub use settings::{ProgressMode, SummarizeSettings};
 pub use shard::Shard;

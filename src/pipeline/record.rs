@@ -117,6 +117,9 @@ pub struct SummaryRecord {
     pub origin_file: Option<String>,
 }
 
+/// The `origin` of a line copied from the only child of a directory.
+pub const COPIED_FROM_CHILD: &str = "child";
+
 impl SummaryRecord {
     /// A record for `chunk` with everything but the location left empty.
     pub fn for_chunk(chunk: &Chunk, model: &str) -> SummaryRecord {

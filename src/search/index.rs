@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use super::lexical::{Bm25, terms};
-use crate::pipeline::{Kind, SummaryRecord};
+use crate::pipeline::{COPIED_FROM_CHILD, Kind, SummaryRecord};
 
 /// Weight of the lexical score against the cosine (which lies in [-1, 1]).
 pub const LEXICAL_WEIGHT: f32 = 0.3;
@@ -47,6 +47,11 @@ impl Doc {
     /// The doc of a record, when it can be searched (not the root, not a failed or empty line).
     pub fn from_record(r: &SummaryRecord) -> Option<Doc> {
         if r.kind == Kind::Root || r.failed() || r.summary.trim().is_empty() {
+            return None;
+        }
+        // A directory with one child shows that child's line: the child answers for it, and
+        // the copy would only push the more precise entry down a rank.
+        if r.origin.as_deref() == Some(COPIED_FROM_CHILD) {
             return None;
         }
         Some(Doc {
@@ -282,5 +287,26 @@ mod tests {
         let hits = idx.search("q", &[1.0], 5);
         assert_eq!(hits.len(), 2);
         assert_eq!((hits[0].kind, hits[0].path.as_str()), ("file", "x.rs"));
+    }
+
+    #[test]
+    fn a_directory_line_copied_from_its_only_child_is_not_indexed() {
+        let rec = |kind: &str, path: &str, origin: Option<&str>| -> SummaryRecord {
+            let mut v = serde_json::json!({
+                "kind": kind, "path": path, "start_line": 0, "end_line": 0, "language": "",
+                "symbols": [], "summary": "Child process handling.", "hash": "", "model": "m",
+                "prompt_tokens": 0, "generated_tokens": 0, "ms": 0.0, "view": "rollup",
+                "reduction": "none", "cached": false, "attempts": 0, "grounded": true,
+                "fallback": false,
+            });
+            if let Some(o) = origin {
+                v["origin"] = o.into();
+            }
+            serde_json::from_value(v).unwrap()
+        };
+        assert!(Doc::from_record(&rec("dir", "src/process", Some(COPIED_FROM_CHILD))).is_none());
+        assert!(Doc::from_record(&rec("dir", "src/process", None)).is_some());
+        assert!(Doc::from_record(&rec("dir", "src/process", Some("readme"))).is_some());
+        assert!(Doc::from_record(&rec("file", "src/process/unix.rs", None)).is_some());
     }
 }

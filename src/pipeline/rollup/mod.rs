@@ -33,7 +33,7 @@ use super::cache::{Cache, CacheEntry};
 use super::compose::line_for;
 use super::error::PipelineError;
 use super::judge::Grounds;
-use super::record::{Kind, Reduction, SummaryRecord};
+use super::record::{COPIED_FROM_CHILD, Kind, Reduction, SummaryRecord};
 use super::stop::answer_settled;
 use crate::source::{Authored, AuthoredDocs};
 use fallback::{FallbackChild, dir_fallback, file_fallback};
@@ -390,7 +390,7 @@ impl Runner<'_> {
         {
             let line = child.shown_line().to_string();
             record.summary = line;
-            record.origin = Some("child".to_string());
+            record.origin = Some(COPIED_FROM_CHILD.to_string());
             record.grounded = true;
             self.stats.only_child += 1;
             self.made.insert(node, record);
