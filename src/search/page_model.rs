@@ -74,8 +74,11 @@ pub fn write_model(out_dir: &Path, model_dir: &Path) -> Result<Option<usize>, Se
     Ok(Some(text.len()))
 }
 
-/// The f32 initializers of `model_dir/model.onnx`, by name: shape and values.
-fn onnx_weights(model_dir: &Path) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, SearchError> {
+/// Tensors by name: shape and values.
+type Tensors = HashMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// The f32 initializers of `model_dir/model.onnx`.
+fn onnx_weights(model_dir: &Path) -> Result<Tensors, SearchError> {
     let onnx = model_dir.join("model.onnx");
     let model = crate::onnx::read_model(&onnx).map_err(|v| bad(&onnx, v.to_string()))?;
     let graph = model.graph.unwrap_or_default();

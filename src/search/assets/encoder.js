@@ -154,18 +154,26 @@ var IsgEncoder = (function () {
     this.w = w;
   }
 
-  // y[t, o] = x[t, :] · W[o, :] · scale[o] + b[o]
+  // y[t, o] = x[t, :] · W[o, :] · scale[o] + b[o]; four tokens at a time share each weight
+  // load.
   function linear(x, T, W, b) {
     var nIn = W.cols, nOut = W.rows, y = new Float32Array(T * nOut), q = W.q, s = W.s;
     for (var o = 0; o < nOut; o++) {
-      var base = o * nIn, so = s[o], bo = b[o];
-      for (var t = 0; t < T; t++) {
-        var xb = t * nIn, acc = 0, i = 0;
-        for (; i + 3 < nIn; i += 4) {
-          acc += x[xb + i] * q[base + i] + x[xb + i + 1] * q[base + i + 1] +
-            x[xb + i + 2] * q[base + i + 2] + x[xb + i + 3] * q[base + i + 3];
+      var base = o * nIn, so = s[o], bo = b[o], t = 0, i, w;
+      for (; t + 3 < T; t += 4) {
+        var x0 = t * nIn, x1 = x0 + nIn, x2 = x1 + nIn, x3 = x2 + nIn, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (i = 0; i < nIn; i++) {
+          w = q[base + i];
+          a0 += x[x0 + i] * w; a1 += x[x1 + i] * w; a2 += x[x2 + i] * w; a3 += x[x3 + i] * w;
         }
-        for (; i < nIn; i++) acc += x[xb + i] * q[base + i];
+        y[t * nOut + o] = a0 * so + bo;
+        y[(t + 1) * nOut + o] = a1 * so + bo;
+        y[(t + 2) * nOut + o] = a2 * so + bo;
+        y[(t + 3) * nOut + o] = a3 * so + bo;
+      }
+      for (; t < T; t++) {
+        var xb = t * nIn, acc = 0;
+        for (i = 0; i < nIn; i++) acc += x[xb + i] * q[base + i];
         y[t * nOut + o] = acc * so + bo;
       }
     }
