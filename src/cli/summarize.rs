@@ -170,11 +170,11 @@ fn embed_lines(global: &Global, out: &Path, quiet: bool) {
                     None => String::new(),
                 };
                 eprintln!(
-                    "isg: index.html search: {} lines{} in {} ({:.1} MB){model}",
+                    "isg: index.html search: {} lines{} in {} ({:.0} KB){model}",
                     index.docs,
                     if index.vectors { " with vectors" } else { "" },
                     isg::search::page::SEARCH_INDEX_FILE,
-                    index.bytes as f64 / 1e6
+                    index.bytes as f64 / 1e3
                 );
             }
         }

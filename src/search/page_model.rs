@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -489,9 +489,4 @@ pub fn render_model(model_dir: &Path, key: &str) -> Result<String, SearchError> 
         EMBEDDING_MODEL.name,
         env!("CARGO_PKG_VERSION")
     ))
-}
-
-/// The embedding model's folder when it is set up (no download, no conversion).
-pub fn installed_model_dir() -> Option<PathBuf> {
-    crate::provision::installed_embedder(&crate::provision::cache_dir())
 }
