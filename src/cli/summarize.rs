@@ -136,12 +136,13 @@ fn run_with(
 }
 
 /// Computes the vectors of the lines `isg search` has not seen yet, when the embedding model is
-/// set up (`isg setup` does it); otherwise the first search computes them. A failure here is
-/// reported and leaves the run's outcome alone.
+/// set up (`isg setup` does it); otherwise the first search computes them. Then writes
+/// `index.html`'s search files: the index with every line's vector and, when absent or made from
+/// another model, the encoder. A failure here is reported and leaves the run's outcome alone.
 fn embed_lines(global: &Global, out: &Path, quiet: bool) {
-    if isg::provision::installed_embedder(&isg::provision::cache_dir()).is_none() {
+    let Some(model_dir) = isg::provision::installed_embedder(&isg::provision::cache_dir()) else {
         return;
-    }
+    };
     let result = isg::search::open_embedder(global.ort_lib.as_deref(), 0)
         .and_then(|mut e| isg::search::embed_folder(out, &mut e));
     match result {
@@ -150,8 +151,36 @@ fn embed_lines(global: &Global, out: &Path, quiet: bool) {
             c.computed, c.cached
         ),
         Ok(_) => {}
+        Err(e) => {
+            eprintln!(
+                "warning: search vectors not computed ({e}); `isg search` computes them on first use"
+            );
+            return;
+        }
+    }
+    match isg::search::page::write_page_files(out, Some(&model_dir)) {
+        Ok(files) if !quiet => {
+            if let Some(index) = files.index {
+                let model = match files.model_written {
+                    Some(bytes) => format!(
+                        ", {} written ({:.1} MB)",
+                        isg::search::page::SEARCH_MODEL_FILE,
+                        bytes as f64 / 1e6
+                    ),
+                    None => String::new(),
+                };
+                eprintln!(
+                    "isg: index.html search: {} lines{} in {} ({:.0} KB){model}",
+                    index.docs,
+                    if index.vectors { " with vectors" } else { "" },
+                    isg::search::page::SEARCH_INDEX_FILE,
+                    index.bytes as f64 / 1e3
+                );
+            }
+        }
+        Ok(_) => {}
         Err(e) => eprintln!(
-            "warning: search vectors not computed ({e}); `isg search` computes them on first use"
+            "warning: index.html's search files not written ({e}); the page ranks by words only"
         ),
     }
 }

@@ -86,6 +86,17 @@ impl Embedder {
         self.dims
     }
 
+    /// The token ids the encoder reads for `line`: special tokens added, cut to the limit.
+    pub fn token_ids(&self, line: &str) -> Result<Vec<u32>, EmbedError> {
+        self.tokenizer
+            .encode(line, true)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| EmbedError::Model {
+                path: self.path.clone(),
+                message: format!("tokenizing: {e}"),
+            })
+    }
+
     /// One unit-length vector per line, in order.
     pub fn embed(&mut self, lines: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let path = self.path.clone();

