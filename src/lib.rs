@@ -15,6 +15,7 @@ pub mod bench;
 pub mod convert;
 pub mod eval;
 pub mod gguf;
+pub mod home;
 pub mod llm;
 pub mod mcp;
 pub mod onnx;

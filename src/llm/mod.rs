@@ -24,12 +24,14 @@ mod probe;
 pub mod runtime;
 mod sample;
 mod session_runner;
+mod template;
+mod text_error;
 mod tokenizer;
 
 pub use baseline::plain_prefill_seconds;
-pub use chat::{CHATML_TEMPLATE, ChatError, ChatMessage, ChatParts, ChatPrefix};
+pub use chat::{ChatParts, ChatPrefix};
 pub use device::{Device, DeviceError};
-pub use discover::KvStrategy;
+pub use discover::{DecoderIo, KvStrategy};
 pub use embed::{EmbedError, Embedder};
 pub use engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Finish, Pending, Request,
@@ -40,5 +42,7 @@ pub use model::{MemoryBudgetError, Model, ModelSettings};
 pub use probe::{OpenedSession, Probe, ProbeError, open_session};
 pub use runtime::{RuntimeError, RuntimeInfo};
 pub use sample::Sampling;
-pub use session_runner::{DecodeRow, DecoderError, DecoderIo, SessionRunner, SessionSettings};
-pub use tokenizer::{TextDecoder, TextTokenizer, TextTokenizerError};
+pub use session_runner::{DecodeRow, DecoderError, SessionRunner, SessionSettings};
+pub use template::{CHATML_TEMPLATE, ChatMessage};
+pub use text_error::{ChatError, TextTokenizerError};
+pub use tokenizer::{TextDecoder, TextTokenizer};

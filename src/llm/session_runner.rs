@@ -27,8 +27,8 @@ use ort::value::{Shape, Tensor, TensorRefMut};
 use thiserror::Error;
 
 use super::device::Device;
-use super::discover::{KvStrategy, discover, graph_hints};
-use super::kv::{KvDtype, KvPool, KvShape};
+use super::discover::{DecoderIo, KvStrategy, discover, graph_hints};
+use super::kv::{KvDtype, KvPool};
 use super::ort_status::status_result;
 
 /// Errors of the decoder.
@@ -60,27 +60,6 @@ pub enum DecoderError {
 
 fn run_err(e: impl std::fmt::Display) -> DecoderError {
     DecoderError::Run(e.to_string())
-}
-
-/// What the decoder learned about the model's inputs and outputs.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct DecoderIo {
-    /// Cache geometry.
-    pub kv: KvShape,
-    /// Vocabulary size (last dimension of `logits`).
-    pub vocab: usize,
-    /// `logits` holds every position (else only the last one).
-    pub all_logits: bool,
-    /// The model takes `position_ids`.
-    pub position_ids: bool,
-    /// The model takes `use_cache_branch`.
-    pub use_cache_branch: bool,
-    /// Name pattern of the cache inputs, with `{}` for the layer and `{kv}` for key/value.
-    pub past_name: String,
-    /// Name pattern of the cache outputs.
-    pub present_name: String,
-    /// How the cache crosses a run.
-    pub strategy: KvStrategy,
 }
 
 /// Session settings.

@@ -9,6 +9,7 @@
 //! file, cause, fix). [`preflight`] is the gate the model loader runs before ONNX Runtime sees a
 //! file: the report when nothing is wrong, else an [`InspectError`] holding the verdicts.
 
+mod error;
 mod external;
 mod folder;
 mod graph;
@@ -19,13 +20,14 @@ mod verdict;
 
 use std::path::{Path, PathBuf};
 
+pub use error::InspectError;
 pub use folder::{ModelLocation, resolve_model};
 pub use graph::{DEFAULT_DOMAIN, elem_type_name, tensor_bytes};
 pub use read::{DecodeFailure, decode_model, read_model};
 pub use report::{
     ExternalFile, FolderReport, InitializerSummary, ModelReport, OpCount, Opset, ValueReport,
 };
-pub use verdict::{InspectError, Verdict, thousands};
+pub use verdict::{Verdict, thousands};
 
 pub mod build;
 
