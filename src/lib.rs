@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic_file;
 pub mod bench;
 pub mod convert;
 pub mod eval;
@@ -19,8 +20,12 @@ pub mod home;
 pub mod llm;
 pub mod mcp;
 pub mod onnx;
+pub mod output;
 pub mod pipeline;
 pub mod process;
 pub mod provision;
+pub mod record;
+pub mod rollup;
+pub mod run;
 pub mod search;
 pub mod source;

@@ -67,7 +67,7 @@ fn check_tokenizer(gguf_path: &Path) {
     }
     let gguf = isg::gguf::Gguf::open(gguf_path).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let summary = isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).unwrap();
+    let summary = isg::convert::tokenizer_files::write_tokenizer_files(&gguf, dir.path()).unwrap();
     assert_eq!(summary.pre_tokenizer.as_deref(), Some("qwen2"));
     let tok = isg::llm::TextTokenizer::load(dir.path()).unwrap();
 

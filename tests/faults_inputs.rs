@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use isg::pipeline::sink::read_records;
+use isg::output::read_records;
 use isg::source::{Language, SkipReason, SourceFile, WalkSettings, chunk_file, walk_between};
 
 fn isg(root: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -89,7 +89,7 @@ fn a_minified_single_line_file_is_summarized_within_the_prompt_budget() {
     let records: Vec<_> = read_records(&out.join("summaries.jsonl"))
         .unwrap()
         .into_iter()
-        .filter(|r| r.kind == isg::pipeline::record::Kind::Chunk)
+        .filter(|r| r.kind == isg::record::Kind::Chunk)
         .collect();
     assert_eq!(records.len(), 1);
     let r = &records[0];
@@ -165,7 +165,7 @@ fn a_file_of_200000_lines_and_a_folder_of_5000_files() {
     let records = read_records(&out.join("summaries.jsonl")).unwrap();
     let long_chunks: Vec<_> = records
         .iter()
-        .filter(|r| r.path == "long.py" && r.kind == isg::pipeline::record::Kind::Chunk)
+        .filter(|r| r.path == "long.py" && r.kind == isg::record::Kind::Chunk)
         .collect();
     assert!(long_chunks.len() >= 200_000 / 300, "{}", long_chunks.len());
     assert!(long_chunks.iter().all(|r| r.end_line - r.start_line < 300));
@@ -409,7 +409,7 @@ fn the_interface_of_a_4mb_minified_line_is_built_without_copying_the_line_per_it
     );
     assert!(lines[0].starts_with("function f0(a,b)"), "{}", lines[0]);
     // The fallback line names the functions without comparing every name with every other.
-    let fallback = isg::pipeline::compose::fallback_line(c);
+    let fallback = isg::run::fallback_line(c);
     assert!(fallback.contains("f0"), "{fallback}");
     eprintln!(
         "4 MB minified line, {i} functions: {:.2}s",
@@ -439,12 +439,12 @@ fn the_file_line_of_a_file_of_250000_names_collects_them_in_linear_time() {
     let records = read_records(&out.join("summaries.jsonl")).unwrap();
     let chunks = records
         .iter()
-        .filter(|r| r.kind == isg::pipeline::record::Kind::Chunk)
+        .filter(|r| r.kind == isg::record::Kind::Chunk)
         .count();
     assert_eq!(chunks, n.div_ceil(300));
     let file = records
         .iter()
-        .find(|r| r.kind == isg::pipeline::record::Kind::File && r.path == "names.py")
+        .find(|r| r.kind == isg::record::Kind::File && r.path == "names.py")
         .expect("a file record for names.py");
     assert_eq!(file.symbols.len(), n);
     assert!(

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use isg::pipeline::cache::{CACHE_DIR, CACHE_FILE};
-use isg::pipeline::sink::read_records;
+use isg::output::read_records;
+use isg::run::{CACHE_DIR, CACHE_FILE};
 use pipeline_common::repo;
 
 /// The sources copied into each test's tree: about a hundred chunks at `--max-lines 60`.
@@ -42,7 +42,7 @@ fn tree(dir: &Path) -> PathBuf {
     for f in TREE {
         let to = root.join(f);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(repo().join(f), &to).unwrap();
+        std::fs::copy(repo().join(pipeline_common::source_of(f)), &to).unwrap();
     }
     root
 }

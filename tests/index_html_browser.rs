@@ -10,7 +10,8 @@ mod prereq;
 use std::path::Path;
 use std::process::Command;
 
-use isg::pipeline::{ProgressMode, SummarizeSettings, summarize};
+use isg::pipeline::summarize;
+use isg::run::{ProgressMode, SummarizeSettings};
 use pipeline_common::{REAL_FILES, copy_real_files, stand_in};
 
 fn browser(chromium: &Path, profile: &Path, args: &[&str]) -> String {

@@ -12,8 +12,9 @@ mod search_common;
 use std::path::Path;
 use std::process::Command;
 
-use isg::pipeline::sink::{SUMMARIES_FILE, SUMMARY_MD_FILE, read_records};
-use isg::pipeline::{Kind, OutputLock, Wait};
+use isg::output::{SUMMARIES_FILE, SUMMARY_MD_FILE, read_records};
+use isg::record::Kind;
+use isg::record::{OutputLock, Wait};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, ErrorCode, ReadResourceRequestParams};
 use rmcp::service::{RoleClient, RunningService, ServiceError};

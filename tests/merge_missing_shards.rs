@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use isg::pipeline::merge::{merge_rolled_up, merge_shards};
-use isg::pipeline::sink::read_records;
-use isg::pipeline::{Kind, MergeError, PipelineError, Shard};
+use isg::output::read_records;
+use isg::pipeline::{merge_rolled_up, merge_shards};
+use isg::record::{Kind, MergeError, PipelineError, Shard};
 use pipeline_common::{copy_real_files, stand_in};
 
 const FILES: [&str; 10] = [

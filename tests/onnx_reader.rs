@@ -248,13 +248,13 @@ fn preflight_returns_typed_verdicts_for_the_loader() {
     let report = onnx::preflight(&model_path).expect("a good model passes");
     assert_eq!(report.weights_bytes(), 60);
     assert_eq!(
-        onnx::resolve_model_file(&dir, None).unwrap(),
+        onnx::locate_model_file(&dir, None).unwrap(),
         dir.join("model.onnx")
     );
 
     // The loader's use: `?` into anyhow, the verdict lines as the message.
     let loader = |p: &Path| -> anyhow::Result<u64> {
-        let onnx = onnx::resolve_model_file(p, None)?;
+        let onnx = onnx::locate_model_file(p, None)?;
         Ok(onnx::preflight(&onnx)?.weights_bytes())
     };
     assert_eq!(loader(&dir).unwrap(), 60);

@@ -5,13 +5,16 @@ mod pipeline_common;
 
 use std::io::Write;
 
-use isg::pipeline::cache::{CACHE_DIR, CACHE_FILE};
-use isg::pipeline::{Cache, CacheEntry, KeySettings, Reduction, cache_key};
+use isg::record::Reduction;
+use isg::run::{CACHE_DIR, CACHE_FILE};
+use isg::run::{Cache, CacheEntry, KeySettings, cache_key};
 use isg::source::{Chunk, Comments, Language, SourceFile, View, chunk_file};
 use pipeline_common::repo;
 
 fn real_chunks() -> Vec<Chunk> {
-    let text = std::fs::read_to_string(repo().join("src/pipeline/cache.rs")).unwrap();
+    let text =
+        std::fs::read_to_string(repo().join(pipeline_common::source_of("src/pipeline/cache.rs")))
+            .unwrap();
     chunk_file(
         &SourceFile::from_text("src/pipeline/cache.rs", Language::Rust, text),
         60,
@@ -21,7 +24,7 @@ fn real_chunks() -> Vec<Chunk> {
 fn key_settings() -> KeySettings {
     KeySettings {
         model: "smollm2-135m-instruct@abc".into(),
-        prompt_version: isg::pipeline::PROMPT_VERSION.into(),
+        prompt_version: isg::run::PROMPT_VERSION.into(),
         view: View::Code(Comments::DocFirstLine),
         max_prompt_tokens: 2000,
         max_new_tokens: 48,

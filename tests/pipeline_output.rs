@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use isg::pipeline::merge::merge_loaded;
-use isg::pipeline::sink::{read_records, render_markdown};
-use isg::pipeline::{MergeError, RunReport, Shard, SummaryRecord};
+use isg::output::{read_records, render_markdown};
+use isg::pipeline::merge_loaded;
+use isg::record::{MergeError, RunReport, Shard, SummaryRecord};
 use isg::source::{Language, SourceFile, chunk_file};
 
 fn records_of(files: &[&str]) -> Vec<SummaryRecord> {
@@ -35,7 +35,7 @@ fn report(shard: Shard) -> RunReport {
 #[test]
 fn markdown_is_a_tree_of_directories_files_and_chunks_in_source_order() {
     let mut recs = records_of(&["src/pipeline/shard.rs", "src/bench.rs", "build.rs"]);
-    isg::pipeline::record::sort_source_order(&mut recs);
+    isg::record::sort_source_order(&mut recs);
     // A failed chunk keeps a line built from its code; the error stays in summaries.jsonl.
     recs[0].error = Some("engine stopped".into());
     recs[0].summary = "Defines `main`.".into();
@@ -121,7 +121,7 @@ fn merge_joins_in_source_order_and_refuses_mismatches() {
     };
     let (merged, recs) = merge_loaded(inputs()).unwrap();
     let mut expected = all.clone();
-    isg::pipeline::record::sort_source_order(&mut expected);
+    isg::record::sort_source_order(&mut expected);
     assert_eq!(recs, expected);
     assert_eq!(merged.shards.len(), 2);
     assert_eq!(merged.merged_from, ["a", "b"]);

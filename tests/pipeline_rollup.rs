@@ -9,11 +9,13 @@ mod pipeline_common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use isg::pipeline::echo_backend::EchoBackend;
-use isg::pipeline::merge::merge_rolled_up;
-use isg::pipeline::rollup::map::{MapFormat, render_map};
-use isg::pipeline::sink::{read_records, read_report};
-use isg::pipeline::{Kind, ProgressMode, Shard, SummarizeSettings, SummaryRecord, summarize};
+use isg::output::{MapFormat, render_map};
+use isg::output::{read_records, read_report};
+use isg::pipeline::merge_rolled_up;
+use isg::pipeline::summarize;
+use isg::record::{Kind, Shard, SummaryRecord};
+use isg::run::EchoBackend;
+use isg::run::{ProgressMode, SummarizeSettings};
 use pipeline_common::{REAL_FILES, copy_real_files};
 
 /// Real files with their module docs removed, so every line is asked of the model (a file or
@@ -340,7 +342,7 @@ fn the_map_fits_its_budget_root_first() {
     summarize(&wordy(None), &settings(&root, &out)).unwrap();
     let recs = records(&out);
     let report = read_report(&out.join("run.json")).unwrap();
-    let imp = isg::pipeline::rollup::map::importance(&root, &recs);
+    let imp = isg::output::importance(&root, &recs);
     assert!(imp["src/pipeline/clean.rs"].public_items > 0);
     // One token per whitespace-separated word.
     let count = |s: &str| s.split_whitespace().count();

@@ -6,12 +6,12 @@ mod pipeline_common;
 
 use std::path::Path;
 
-use isg::pipeline::echo_backend::EchoBackend;
-use isg::pipeline::rollup::prompt::SYSTEM as ROLLUP_SYSTEM;
-use isg::pipeline::sink::read_records;
-use isg::pipeline::{
-    Kind, ProgressMode, Reduction, Shard, SummarizeSettings, SummaryRecord, summarize,
-};
+use isg::output::read_records;
+use isg::pipeline::summarize;
+use isg::record::{Kind, Reduction, Shard, SummaryRecord};
+use isg::rollup::SYSTEM as ROLLUP_SYSTEM;
+use isg::run::EchoBackend;
+use isg::run::{ProgressMode, SummarizeSettings};
 use isg::source::View;
 use pipeline_common::{REAL_FILES, copy_real_files, stand_in};
 

@@ -8,9 +8,11 @@ mod pipeline_common;
 
 use std::path::Path;
 
-use isg::pipeline::echo_backend::EchoBackend;
-use isg::pipeline::sink::read_records;
-use isg::pipeline::{Kind, ProgressMode, SummarizeSettings, SummaryRecord, summarize};
+use isg::output::read_records;
+use isg::pipeline::summarize;
+use isg::record::{Kind, SummaryRecord};
+use isg::run::EchoBackend;
+use isg::run::{ProgressMode, SummarizeSettings};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
@@ -160,7 +162,7 @@ fn authored_docs_come_first_at_every_level() {
             "{r:?}"
         );
     }
-    let run = isg::pipeline::sink::read_report(&out.join("run.json")).unwrap();
+    let run = isg::output::read_report(&out.join("run.json")).unwrap();
     let stats = run.rollup.unwrap();
     assert_eq!(stats.root_name, "weather-station");
     assert!(stats.authored >= 4, "{stats:?}");

@@ -12,7 +12,7 @@ mod search_common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use isg::pipeline::{OutputLock, Wait};
+use isg::record::{OutputLock, Wait};
 use isg::search::VectorCache;
 use search_common::{FILES, make_folder, set_lines, snapshot};
 

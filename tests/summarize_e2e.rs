@@ -14,14 +14,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use isg::pipeline::record::{Kind, SummaryRecord};
+use isg::record::{Kind, SummaryRecord};
 
 /// The chunk records of an output folder (file, directory and root lines are rolled up from
 /// them and tested on their own).
-fn read_records(
-    path: &std::path::Path,
-) -> Result<Vec<SummaryRecord>, isg::pipeline::PipelineError> {
-    Ok(isg::pipeline::sink::read_records(path)?
+fn read_records(path: &std::path::Path) -> Result<Vec<SummaryRecord>, isg::record::PipelineError> {
+    Ok(isg::output::read_records(path)?
         .into_iter()
         .filter(|r| r.kind == Kind::Chunk)
         .collect())
@@ -45,7 +43,7 @@ fn summarize_args(tokio: &Path, model: &Path, out: &Path, include: &str) -> Vec<
     ]
 }
 
-fn keys(records: &[isg::pipeline::SummaryRecord]) -> Vec<(String, usize)> {
+fn keys(records: &[isg::record::SummaryRecord]) -> Vec<(String, usize)> {
     records
         .iter()
         .map(|r| (r.path.clone(), r.start_line))

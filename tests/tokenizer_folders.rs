@@ -7,7 +7,7 @@ mod tokenizer_data;
 
 use std::path::Path;
 
-use isg::convert::tokenizer::write_tokenizer_files_from_metadata;
+use isg::convert::tokenizer_files::write_tokenizer_files_from_metadata;
 use isg::llm::{CHATML_TEMPLATE, ChatError, ChatMessage, TextTokenizer, TextTokenizerError};
 use serde_json::json;
 

@@ -53,7 +53,7 @@ fn special_tokens_match_the_gguf_vocabulary() {
         .and_then(|v| v.as_array())
         .expect("vocabulary");
     let dir = tempfile::tempdir().unwrap();
-    let summary = isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).unwrap();
+    let summary = isg::convert::tokenizer_files::write_tokenizer_files(&gguf, dir.path()).unwrap();
     let tok = isg::llm::TextTokenizer::load(dir.path()).unwrap();
 
     for (text, id) in [("<|endoftext|>", 0), ("<|im_start|>", 1), ("<|im_end|>", 2)] {

@@ -7,7 +7,7 @@ mod tokenizer_data;
 
 use std::collections::HashMap;
 
-use isg::convert::tokenizer::write_tokenizer_files_from_metadata;
+use isg::convert::tokenizer_files::write_tokenizer_files_from_metadata;
 use isg::llm::TextTokenizer;
 
 /// llama.cpp's SentencePiece algorithm: a `▁` before the text, spaces as `▁`, then repeatedly
@@ -114,7 +114,7 @@ fn sentencepiece_vocabulary_matches_llamacpp_and_round_trips() {
 
 #[test]
 fn unsupported_and_broken_vocabularies_are_typed_errors() {
-    use isg::convert::tokenizer::{TokenizerError, build_tokenizer_files};
+    use isg::convert::tokenizer_files::{TokenizerError, build_tokenizer_files};
     use isg::gguf::Value;
 
     let mut meta = tokenizer_data::spm_metadata();

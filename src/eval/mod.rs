@@ -1,7 +1,7 @@
 //! Measuring summary quality on code that documents itself.
 //!
-//! The principal entry point is [`evaluate()`]: it takes a [`Backend`](crate::pipeline::Backend)
-//! and the same [`SummarizeSettings`](crate::pipeline::SummarizeSettings) as `isg summarize`,
+//! The principal entry point is [`evaluate()`]: it takes a [`Backend`](crate::run::Backend)
+//! and the same [`SummarizeSettings`](crate::run::SummarizeSettings) as `isg summarize`,
 //! finds the files of the tree that open with a module doc ([`collect_cases`]: Rust `//!`,
 //! a Python docstring, a Go package comment, a leading JS/TS/C comment), writes them without
 //! it to a work folder, summarizes that tree with the product's pipeline, and returns an

@@ -11,7 +11,6 @@
 //! types re-exported here, and [`runtime`] and [`device`] for locating the library and checking
 //! the provider. [`Embedder`] runs a sentence encoder: lines in, unit vectors out.
 
-mod baseline;
 mod chat;
 pub mod device;
 mod discover;
@@ -20,6 +19,7 @@ mod engine;
 mod kv;
 mod model;
 mod ort_status;
+mod plain_run;
 mod probe;
 pub mod runtime;
 mod sample;
@@ -28,7 +28,6 @@ mod template;
 mod text_error;
 mod tokenizer;
 
-pub use baseline::plain_prefill_seconds;
 pub use chat::{ChatParts, ChatPrefix};
 pub use device::{Device, DeviceError};
 pub use discover::{DecoderIo, KvStrategy};
@@ -39,6 +38,7 @@ pub use engine::{
 };
 pub use kv::{KvDtype, KvPool, KvShape};
 pub use model::{MemoryBudgetError, Model, ModelSettings};
+pub use plain_run::plain_prefill_seconds;
 pub use probe::{OpenedSession, Probe, ProbeError, open_session};
 pub use runtime::{RuntimeError, RuntimeInfo};
 pub use sample::Sampling;

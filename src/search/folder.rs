@@ -13,9 +13,10 @@ use super::SearchError;
 use super::index::{Doc, Hit, SearchIndex};
 use super::vectors::{Key, VectorCache};
 use crate::llm::Embedder;
-use crate::pipeline::sink::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
-use crate::pipeline::{OutputLock, RunReport, SummaryRecord, Wait};
+use crate::output::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
 use crate::provision::EMBEDDING_MODEL;
+use crate::record::{OutputLock, Wait};
+use crate::record::{RunReport, SummaryRecord};
 
 /// What an output folder holds, as read at one moment.
 #[derive(Debug, Clone)]

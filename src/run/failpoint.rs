@@ -9,7 +9,11 @@
 //! Stop points: with `ISG_TEST_STOP_AT=NAME`, the process stops itself (SIGSTOP) at the point
 //! called NAME and goes on when it is sent SIGCONT, so a test can change the world at exactly
 //! that moment. The point: `listed` (the source tree is listed, no file is read yet).
+//!
+//! The points are armed only in builds with the `test-support` feature (the tests'); in
+//! others every point is an empty function.
 
+#[cfg(feature = "test-support")]
 use std::sync::OnceLock;
 
 /// The environment variable that arms a crash point.
@@ -17,6 +21,7 @@ pub const KILL_AT_ENV: &str = "ISG_TEST_KILL_AT";
 /// The environment variable that arms a stop point.
 pub const STOP_AT_ENV: &str = "ISG_TEST_STOP_AT";
 
+#[cfg(feature = "test-support")]
 fn armed_name() -> Option<&'static str> {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
     ARMED
@@ -24,6 +29,7 @@ fn armed_name() -> Option<&'static str> {
         .as_deref()
 }
 
+#[cfg(feature = "test-support")]
 fn stop_name() -> Option<&'static str> {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
     ARMED
@@ -32,8 +38,15 @@ fn stop_name() -> Option<&'static str> {
 }
 
 /// Whether the crash point `name` is armed.
+#[cfg(feature = "test-support")]
 pub fn armed(name: &str) -> bool {
     armed_name() == Some(name)
+}
+
+/// Whether the crash point `name` is armed: never, in a build without `test-support`.
+#[cfg(not(feature = "test-support"))]
+pub fn armed(_name: &str) -> bool {
+    false
 }
 
 /// Kills this process with SIGKILL if the crash point `name` is armed.
@@ -49,6 +62,9 @@ pub fn hit(name: &str) {
 /// Stops this process with SIGSTOP if the stop point `name` is armed; it goes on when it is
 /// sent SIGCONT.
 pub fn stop(name: &str) {
+    #[cfg(not(feature = "test-support"))]
+    let _ = name;
+    #[cfg(feature = "test-support")]
     if stop_name() == Some(name) {
         // SAFETY: raise(3) has no memory-safety preconditions.
         unsafe {

@@ -7,6 +7,8 @@
 //! gets has them removed ([`super::compose`]). [`phrase`] cuts the cleaned line to its first
 //! sentence and drops an opening such as "This file is a part of".
 
+use crate::source::sentence_end;
+
 /// Labels a model sometimes puts before its answer; removed, case-insensitively.
 const LABELS: [&str; 5] = [
     "one-line summary:",
@@ -200,13 +202,7 @@ fn folder_opening(lower: &[String]) -> usize {
 
 /// Text up to and including the first `.`, `!` or `?` followed by a space or the end.
 pub fn first_sentence(s: &str) -> &str {
-    let b = s.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(c, b'.' | b'!' | b'?') && (i + 1 == b.len() || b[i + 1] == b' ') {
-            return &s[..=i];
-        }
-    }
-    s
+    sentence_end(s).map_or(s, |end| &s[..end])
 }
 
 /// The cleaned first line of text of a partial answer, or `None` when there is none yet or

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{SummarySink, write_atomic};
-use crate::pipeline::error::PipelineError;
-use crate::pipeline::record::SummaryRecord;
-use crate::pipeline::report::RunReport;
+use super::sink::{SummarySink, write_atomic};
+use crate::record::PipelineError;
+use crate::record::RunReport;
+use crate::record::SummaryRecord;
 
 /// The file's name in the output folder.
 pub const RUN_FILE: &str = "run.json";

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::shard::Shard;
-use crate::source::{FileChange, Skip};
+use crate::source::{AuthoredDocs, FileChange, Skip};
 
 /// Counts and rates of a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -104,13 +104,54 @@ pub struct RunReport {
     pub changed: Vec<FileChange>,
     /// What the roll-up of file, directory and root lines did (absent when none ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollup: Option<super::rollup::RollupStats>,
+    pub rollup: Option<RollupStats>,
 }
 
 /// The peak resident set size of this process in bytes, from `/proc/self/status` (0 where that
 /// file does not exist).
 pub fn peak_rss_bytes() -> u64 {
     crate::process::peak_resident_bytes().unwrap_or(0)
+}
+
+/// Counts and time of a roll-up, in `run.json` under `rollup`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RollupStats {
+    /// File records made (copied or computed).
+    pub files: usize,
+    /// Directory and root records made.
+    pub dirs: usize,
+    /// One-chunk files whose line is their chunk's.
+    pub copied: usize,
+    /// Lines found in the cache.
+    pub cached: usize,
+    /// Lines asked of the model by this run.
+    pub computed: usize,
+    /// Answers rejected (the line is the fallback).
+    pub rejected: usize,
+    /// Requests that failed twice (the line is the fallback; not cached, retried next run).
+    pub failed: usize,
+    /// Lines taken from the authors' own docs (manifest, README, module doc), no request.
+    #[serde(default)]
+    pub authored: usize,
+    /// Directories of one child that took that child's line, no request.
+    #[serde(default)]
+    pub only_child: usize,
+    /// Prompt tokens sent.
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    pub generated_tokens: u64,
+    /// Seconds the roll-up took, start to end.
+    pub seconds: f64,
+    /// The roll-up prompt version the lines were asked with.
+    #[serde(default)]
+    pub version: String,
+    /// The root line's topic (the project's name), kept so `isg merge` uses the same.
+    #[serde(default)]
+    pub root_name: String,
+    /// What the authors wrote about the tree, read by the unsharded or shard run from the
+    /// source tree and kept so `isg merge` rolls up with the same lines.
+    #[serde(default)]
+    pub docs: AuthoredDocs,
 }
 
 #[cfg(test)]

@@ -13,9 +13,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::pipeline::record::{Kind, SummaryRecord};
-use crate::pipeline::report::RunReport;
-use crate::pipeline::rollup::tree::Tree;
+use crate::record::RunReport;
+use crate::record::Tree;
+use crate::record::{Kind, SummaryRecord};
 
 /// The default budget in tokens.
 pub const DEFAULT_MAP_TOKENS: usize = 2_000;

@@ -6,11 +6,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{SummarySink, write_atomic};
-use crate::pipeline::error::PipelineError;
-use crate::pipeline::record::{Kind, SummaryRecord};
-use crate::pipeline::report::RunReport;
-use crate::pipeline::rollup::tree::Tree;
+use super::sink::{SummarySink, write_atomic};
+use crate::record::PipelineError;
+use crate::record::RunReport;
+use crate::record::Tree;
+use crate::record::{Kind, SummaryRecord};
 
 /// The file's name in the output folder.
 pub const SUMMARY_MD_FILE: &str = "SUMMARY.md";

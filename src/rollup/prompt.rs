@@ -12,7 +12,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::pipeline::prompt::ChatTurn;
+use crate::run::ChatTurn;
 
 /// The version of the roll-up wording and layout; part of every roll-up cache key.
 pub const ROLLUP_PROMPT_VERSION: &str = "rollup-2";

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::pipeline::record::{Kind, SummaryRecord};
+use super::summary::{Kind, SummaryRecord};
 
 /// The root's path in records.
 pub const ROOT_PATH: &str = ".";

@@ -12,7 +12,7 @@
 //! so no text much larger than the one sent is tokenized.
 
 use super::prompt::{Place, PromptTemplate};
-use super::record::Reduction;
+use crate::record::Reduction;
 use crate::source::{Chunk, View, view};
 
 /// A chunk's per-chunk prompt ids and how they were obtained.
@@ -225,8 +225,7 @@ mod tests {
         PromptTemplate {
             head: "<head>".into(),
             tail: "\n<end>".into(),
-            design: crate::pipeline::prompt::design(crate::pipeline::prompt::DEFAULT_DESIGN)
-                .unwrap(),
+            design: crate::run::design(crate::run::DEFAULT_DESIGN).unwrap(),
         }
     }
 

@@ -33,9 +33,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::error::PipelineError;
 use super::failpoint;
-use super::record::Reduction;
+use crate::atomic_file;
+use crate::record::PipelineError;
+use crate::record::Reduction;
 use crate::source::{Chunk, View};
 
 /// The cache folder's name inside the output folder.
@@ -478,20 +479,19 @@ fn replace_file(path: &Path, body: &[u8], point: &str) -> Result<File, PipelineE
             }
         }
     }
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = File::create(&tmp)
-        .and_then(|mut f| f.write_all(body).and_then(|()| f.sync_all()))
-        .map_err(|e| PipelineError::io("writing", &tmp, e));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let tmp = atomic_file::temp_path(path);
+    let mut staged =
+        atomic_file::Staged::create(path).map_err(|e| PipelineError::io("writing", &tmp, e))?;
+    staged
+        .file()
+        .write_all(body)
+        .and_then(|()| staged.file().sync_all())
+        .map_err(|e| PipelineError::io("writing", &tmp, e))?;
     failpoint::hit(&format!("{point}-written"));
-    std::fs::rename(&tmp, path).map_err(|e| PipelineError::io("replacing", path, e))?;
-    // The rename itself is durable once the folder is synced.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    // The rename itself is durable once the folder is synced, which the commit does.
+    staged
+        .commit()
+        .map_err(|e| PipelineError::io("replacing", path, e))?;
     failpoint::hit(&format!("{point}-renamed"));
     OpenOptions::new()
         .read(true)
@@ -534,7 +534,7 @@ pub fn read_live_keys(out_dir: &Path) -> Result<Option<Vec<String>>, PipelineErr
 /// run used. `None` when no run recorded them (nothing is dropped then).
 pub fn collect_garbage(
     out_dir: &Path,
-    wait: super::lock::Wait,
+    wait: crate::record::Wait,
 ) -> Result<Option<Compaction>, PipelineError> {
     if !out_dir.is_dir() {
         return Err(PipelineError::Settings(format!(
@@ -542,7 +542,7 @@ pub fn collect_garbage(
             out_dir.display()
         )));
     }
-    let _lock = super::lock::OutputLock::acquire(out_dir, wait)?;
+    let _lock = crate::record::OutputLock::acquire(out_dir, wait)?;
     let Some(live) = read_live_keys(out_dir)? else {
         return Ok(None);
     };

@@ -86,7 +86,7 @@ pub struct SummaryRecord {
     #[serde(default)]
     pub cached: bool,
     /// Why the model's answers were not kept, one reason per rejected attempt in order
-    /// (`invented`, `boilerplate, path`): see [`Reject`](super::judge::Reject).
+    /// (`invented`, `boilerplate, path`): see [`Reject`](crate::run::Reject).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
     /// Requests made to the model for this chunk (a rejected answer is asked again once).
@@ -142,7 +142,7 @@ impl SummaryRecord {
             grounded: false,
             fallback: false,
             error: None,
-            topic: crate::pipeline::compose::file_topic(&chunk.path),
+            topic: super::topic::file_topic(&chunk.path),
             origin: None,
             origin_file: None,
         }
@@ -151,8 +151,7 @@ impl SummaryRecord {
     /// The line as a reader sees it: the summary without the "The <topic> module:" opening
     /// that records of earlier versions carry.
     pub fn shown_line(&self) -> &str {
-        crate::pipeline::compose::legacy_opening(&self.summary)
-            .map_or(self.summary.as_str(), |(_, rest)| rest)
+        super::topic::legacy_opening(&self.summary).map_or(self.summary.as_str(), |(_, rest)| rest)
     }
 
     /// Whether the chunk failed.

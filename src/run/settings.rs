@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::shard::Shard;
+use crate::record::Shard;
 use crate::source::{DEFAULT_MAX_LINES, View, WalkSettings};
 
 /// The default view a model reads of each chunk: the interface (signatures, doc first

@@ -189,7 +189,7 @@ impl Place {
 /// Stands for the chunk while the template is rendered; never appears in real prompts.
 const SLOT: &str = "\u{1}ISG-CHUNK-SLOT\u{1}";
 
-/// One turn of a chat prompt, as the pipeline hands it to a [`Backend`](super::Backend).
+/// One turn of a chat prompt, as the pipeline hands it to a [`Backend`](super::backend::Backend).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatTurn {
     /// `system`, `user` or `assistant`.

@@ -1,44 +1,21 @@
-//! Roll-up: file, directory and root lines written from the chunk lines below them.
-//!
-//! The principal entry point is [`roll_up`]: it takes the chunk records of a run (and, when
-//! only directories are asked for, the file records too), a [`Backend`] and
-//! [`RollupSettings`], and returns the new `file`, `dir` and `root` [`SummaryRecord`]s with
-//! [`RollupStats`]. It works bottom-up: every file with several chunks is asked about at once
-//! (a one-chunk file's line is its chunk's line, no request), then the directories one depth at
-//! a time, deepest first, each depth submitted to the engine as one batch, the root last. A
-//! prompt ([`prompt`]) shows a file's item names and chunk lines, or a directory's children's
-//! lines, without line numbers; its cache key is the hash of that text with the model, the
-//! roll-up prompt version and the token cap, kept in the run's [`Cache`]. So editing one
-//! function recomputes its chunk, then its file and its ancestors only, and only where a
-//! line below actually changed. Answers go through the same cleaning and checks as chunk lines;
-//! a rejected answer or failed request gets a line built from the children ([`fallback`]).
-//!
-//! Shard runs roll up files only ([`Levels::Files`]: a file's chunks are always in one shard, a
-//! directory's files may not be); `isg merge` rolls up directories and the root
-//! ([`Levels::Dirs`]) once every shard's file lines are together, with the same prompts, so
-//! the merged lines are those of an unsharded run.
-
-pub mod fallback;
-pub mod map;
-pub mod prompt;
-pub mod tree;
+//! The roll-up itself: the levels, bottom-up, one batch per depth, cache first.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use crate::record::RollupStats;
 
-use super::backend::{Backend, Query};
-use super::cache::{Cache, CacheEntry};
-use super::compose::line_for;
-use super::error::PipelineError;
-use super::judge::Grounds;
-use super::record::{Kind, Reduction, SummaryRecord};
-use super::stop::answer_settled;
+use super::fallback::{FallbackChild, dir_fallback, file_fallback};
+use super::prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
+use crate::record::PipelineError;
+use crate::record::{Kind, Reduction, SummaryRecord};
+use crate::record::{ROOT_PATH, Tree};
+use crate::run::Grounds;
+use crate::run::answer_settled;
+use crate::run::line_for;
+use crate::run::{Backend, Query};
+use crate::run::{Cache, CacheEntry};
 use crate::source::{Authored, AuthoredDocs};
-use fallback::{FallbackChild, dir_fallback, file_fallback};
-use prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
-use tree::{ROOT_PATH, Tree};
 
 /// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares
 /// (children that do not fit are named only).
@@ -72,47 +49,6 @@ pub struct RollupSettings {
     pub max_prompt_tokens: usize,
     /// Which levels to make.
     pub levels: Levels,
-}
-
-/// Counts and time of a roll-up, in `run.json` under `rollup`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RollupStats {
-    /// File records made (copied or computed).
-    pub files: usize,
-    /// Directory and root records made.
-    pub dirs: usize,
-    /// One-chunk files whose line is their chunk's.
-    pub copied: usize,
-    /// Lines found in the cache.
-    pub cached: usize,
-    /// Lines asked of the model by this run.
-    pub computed: usize,
-    /// Answers rejected (the line is the fallback).
-    pub rejected: usize,
-    /// Requests that failed twice (the line is the fallback; not cached, retried next run).
-    pub failed: usize,
-    /// Lines taken from the authors' own docs (manifest, README, module doc), no request.
-    #[serde(default)]
-    pub authored: usize,
-    /// Directories of one child that took that child's line, no request.
-    #[serde(default)]
-    pub only_child: usize,
-    /// Prompt tokens sent.
-    pub prompt_tokens: u64,
-    /// Tokens generated.
-    pub generated_tokens: u64,
-    /// Seconds the roll-up took, start to end.
-    pub seconds: f64,
-    /// The roll-up prompt version the lines were asked with.
-    #[serde(default)]
-    pub version: String,
-    /// The root line's topic (the project's name), kept so `isg merge` uses the same.
-    #[serde(default)]
-    pub root_name: String,
-    /// What the authors wrote about the tree, read by the unsharded or shard run from the
-    /// source tree and kept so `isg merge` rolls up with the same lines.
-    #[serde(default)]
-    pub docs: AuthoredDocs,
 }
 
 /// The records a roll-up made, in tree order (root, then each directory before its contents).
@@ -226,7 +162,7 @@ pub fn roll_up(
     let mut stats = run.stats;
     stats.seconds = start.elapsed().as_secs_f64();
     stats.root_name = settings.docs.name.clone();
-    stats.version = prompt::ROLLUP_PROMPT_VERSION.to_string();
+    stats.version = super::prompt::ROLLUP_PROMPT_VERSION.to_string();
     stats.docs = settings.docs.clone();
     let records = tree
         .preorder()
@@ -298,7 +234,7 @@ impl Runner<'_> {
             .map(|i| &self.base[i])
             .collect();
         let mut record = self.blank(node, Kind::File);
-        record.topic = crate::pipeline::compose::file_topic(&n.path);
+        record.topic = crate::record::file_topic(&n.path);
         record.start_line = chunks.iter().map(|c| c.start_line).min().unwrap_or(1);
         record.end_line = chunks.iter().map(|c| c.end_line).max().unwrap_or(0);
         record.language = chunks
@@ -413,7 +349,7 @@ impl Runner<'_> {
                     .unwrap_or_default(),
             });
             fallback_children.push(FallbackChild {
-                name: crate::pipeline::compose::file_topic(&topic_path_of(
+                name: crate::record::file_topic(&topic_path_of(
                     &child.path,
                     child.kind == Kind::Dir,
                 )),
@@ -626,7 +562,7 @@ pub fn order_records(records: &mut Vec<SummaryRecord>) {
     let (mut chunks, rest): (Vec<SummaryRecord>, Vec<SummaryRecord>) = std::mem::take(records)
         .into_iter()
         .partition(|r| r.kind == Kind::Chunk);
-    super::record::sort_source_order(&mut chunks);
+    crate::record::sort_source_order(&mut chunks);
     let tree = Tree::build(&rest);
     let mut slots: Vec<Option<SummaryRecord>> = rest.into_iter().map(Some).collect();
     let mut ordered: Vec<SummaryRecord> = tree

@@ -10,30 +10,8 @@
 
 use super::clean::{clean, phrase};
 use super::judge::{Grounds, Reject, accept_for};
+use crate::record::{file_topic, legacy_opening};
 use crate::source::{Chunk, first_sentence};
-
-/// File stems that name their directory rather than themselves.
-const DIRECTORY_FILES: [&str; 4] = ["mod", "__init__", "index", "doc"];
-
-/// What a path says a file is about: `tokio/src/time/mod.rs` → `time`,
-/// `src/io/stdio_common.rs` → `stdio common` (the stem, or the directory for `mod.rs`,
-/// `__init__.py`, `index.js`, `doc.go`; underscores read as spaces).
-pub fn file_topic(path: &str) -> String {
-    let p = std::path::Path::new(path);
-    let stem = p
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = if DIRECTORY_FILES.contains(&stem.as_str()) {
-        p.parent()
-            .and_then(std::path::Path::file_name)
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or(stem)
-    } else {
-        stem
-    };
-    name.replace('_', " ")
-}
 
 /// The line a reader gets from an accepted phrase: backticks removed, the first letter
 /// capitalized, ending with a stop. The file's topic is not repeated in it: the path stands
@@ -52,13 +30,6 @@ pub fn compose(phrase: &str) -> String {
     } else {
         format!("{body}.")
     }
-}
-
-/// Splits "The <topic> module: <rest>" into its topic and rest; `None` for any other line.
-pub fn legacy_opening(line: &str) -> Option<(&str, &str)> {
-    let rest = line.trim().strip_prefix("The ")?;
-    let (topic, tail) = rest.split_once(" module: ")?;
-    (!topic.contains('.') && !tail.is_empty()).then_some((topic, tail))
 }
 
 /// What the judge made of one answer: the line to keep, or why there is none.

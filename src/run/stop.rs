@@ -5,6 +5,7 @@
 
 use super::clean::{first_line_so_far, phrase};
 use super::judge::{names_path, normalized_words, repeats_words};
+use crate::source::sentence_end;
 
 /// Whether a partial answer already holds all that the summarizer keeps of it: its first line
 /// of text has a complete first sentence (a `.`, `!` or `?` followed by a space). Whatever the
@@ -13,9 +14,8 @@ pub fn first_sentence_done(raw: &str) -> bool {
     let Some(cleaned) = first_line_so_far(raw) else {
         return false;
     };
-    let b = cleaned.as_bytes();
-    b.windows(2)
-        .any(|w| matches!(w[0], b'.' | b'!' | b'?') && w[1] == b' ')
+    // A stop at the very end may still be followed by more of the sentence ("3.5").
+    sentence_end(&cleaned).is_some_and(|end| end < cleaned.len())
 }
 
 /// Whether a partial answer's fate is already decided: [`first_sentence_done`], or its first
