@@ -4,8 +4,6 @@
 //! the code or restates the chunk's place is never shown; no shown line opens with "The <x>
 //! module:"; a broken manifest, a missing README or an empty directory still give lines.
 
-mod pipeline_common;
-
 use std::path::Path;
 
 use isg::output::read_records;

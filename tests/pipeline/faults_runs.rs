@@ -8,7 +8,7 @@
 //! `ISG_FAULT_KILLS=N` sets the number of random kills (default 20); `scripts/fault-suite.sh`
 //! runs this file at a larger size and prints the figures.
 
-mod pipeline_common;
+use crate::pipeline_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};

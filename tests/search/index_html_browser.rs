@@ -4,8 +4,8 @@
 //! `chromium` on the PATH (`apt-get install -y chromium`); without it the test is skipped, except
 //! under `CI=true`, where it fails (see [`prereq`]).
 
-mod pipeline_common;
-mod prereq;
+use crate::pipeline_common;
+use crate::prereq;
 
 use std::path::Path;
 use std::process::Command;

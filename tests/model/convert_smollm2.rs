@@ -3,8 +3,8 @@
 //! candle-transformers' quantized llama (greedy steps); plus the engine contract: chunked
 //! prefill and ragged batched decode give the same logits as one sequence run alone.
 
-mod common;
-mod prereq;
+use crate::common;
+use crate::prereq;
 
 use common::*;
 use isg::convert::{Bits, LogitsMode};

@@ -3,8 +3,8 @@
 //! Runtime's own message under it. These tests need the ONNX Runtime library: without it they are
 //! skipped, except under `CI=true`, where they fail (see [`prereq`]).
 
-mod onnx_models;
-mod prereq;
+use crate::onnx_models;
+use crate::prereq;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! answer is rejected, shards merged into the same lines as an unsharded run, and the outputs
 //! (SUMMARY.md tree, `isg map` within its budget).
 
-mod pipeline_common;
+use crate::pipeline_common;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! and absurd sizes give a model or a verdict, never a panic; plus the library API the model
 //! loader uses ([`isg::onnx::preflight`]).
 
-mod onnx_models;
+use crate::onnx_models;
 
 use std::path::Path;
 use std::time::Instant;

@@ -1,9 +1,7 @@
 //! A SentencePiece-style (`llama`) GGUF vocabulary: the written tokenizer makes the same choices
 //! as llama.cpp's SentencePiece tokenizer and gives the text back unchanged.
 
-mod prereq;
-#[path = "common/tokenizer_data.rs"]
-mod tokenizer_data;
+use crate::tokenizer_data;
 
 use std::collections::HashMap;
 

@@ -2,7 +2,7 @@
 //! on a rerun, recomputing only what changed, records of deleted files dropped, failures
 //! recorded and retried once, shards that partition the chunks, and the prompt budget.
 
-mod pipeline_common;
+use crate::pipeline_common;
 
 use std::path::Path;
 

@@ -5,9 +5,8 @@
 //! and bad input gets a one-line error. The folder is made by a real run with the stand-in
 //! engine, whose lines are then replaced by lines a summarizer would write for these files.
 
-mod pipeline_common;
-mod prereq;
-mod search_common;
+use crate::prereq;
+use crate::search_common;
 
 use std::path::Path;
 use std::process::{Command, Output};

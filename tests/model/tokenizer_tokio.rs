@@ -1,9 +1,8 @@
 //! Every Rust file of the tokio crate survives encode → decode unchanged with the tokenizer
 //! built from SmolLM2's GGUF file.
 
-mod prereq;
-#[path = "common/tokenizer_data.rs"]
-mod tokenizer_data;
+use crate::prereq;
+use crate::tokenizer_data;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

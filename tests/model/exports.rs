@@ -7,7 +7,7 @@
 //! strategy, and `isg inspect --load` must say so; a folder whose configs contradict the weights
 //! is refused with the reason, never with ONNX Runtime's message.
 
-mod prereq;
+use crate::prereq;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

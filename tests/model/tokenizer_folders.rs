@@ -1,9 +1,7 @@
 //! Model folders as the hub and other exporters lay them out: where special ids, flags and chat
 //! templates come from, and how templates run.
 
-mod prereq;
-#[path = "common/tokenizer_data.rs"]
-mod tokenizer_data;
+use crate::tokenizer_data;
 
 use std::path::Path;
 

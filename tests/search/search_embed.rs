@@ -4,7 +4,7 @@
 //! feed-forward with residual layer norms, mean pooling, L2 normalization; the same steps as
 //! the numpy reference of the evaluation scripts), alone and in padded batches.
 
-mod prereq;
+use crate::prereq;
 
 use std::collections::HashMap;
 use std::path::Path;

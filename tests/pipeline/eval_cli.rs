@@ -2,7 +2,7 @@
 //! tree of documented files in three languages with the real default model. The model test
 //! sets the model up when it is missing and fails under `CI=true` if that is not possible.
 
-mod prereq;
+use crate::prereq;
 
 use std::path::Path;
 use std::process::Command;

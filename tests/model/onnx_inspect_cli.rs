@@ -1,7 +1,7 @@
 //! `isg inspect` run as a user runs it: each broken model gets its one-line verdict and exit
 //! status 1, good models exit 0, usage errors exit 2.
 
-mod onnx_models;
+use crate::onnx_models;
 
 use std::path::Path;
 use std::process::{Command, Output};

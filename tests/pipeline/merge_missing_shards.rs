@@ -4,7 +4,7 @@
 //! real runs of the `isg` binary over copies of this repository's sources, with the stand-in
 //! model (`ISG_TEST_BACKEND=echo`).
 
-mod pipeline_common;
+use crate::pipeline_common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

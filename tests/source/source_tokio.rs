@@ -4,7 +4,7 @@
 //! Tokio is found in the local cargo registry, or fetched there by cargo (see [`prereq`]). When
 //! it cannot be had the test is skipped, except under `CI=true`, where it fails.
 
-mod prereq;
+use crate::prereq;
 
 use std::path::Path;
 use std::time::Instant;

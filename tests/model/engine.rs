@@ -2,7 +2,7 @@
 //! chunked prefill equals one-piece prefill, a shared prefix gives the same result as computing
 //! it, stopping rules hold, admission errors are clear, and a fp16-KV / all-logits conversion runs.
 
-mod prereq;
+use crate::prereq;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -5,9 +5,8 @@
 //! run holding the folder leaves the answers at the last complete state; nothing but the
 //! vector cache is written.
 
-mod pipeline_common;
-mod prereq;
-mod search_common;
+use crate::prereq;
+use crate::search_common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Cache keys and resume on real chunks: what changes a key and what does not, a torn last line
 //! after a kill, duplicate entries, and a killed run's partial output.
 
-mod pipeline_common;
+use crate::pipeline_common;
 
 use std::io::Write;
 

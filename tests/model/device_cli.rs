@@ -1,7 +1,7 @@
 //! `--device`: CPU runs, and asking for CUDA where it cannot be had is a one-line error naming
 //! what is missing, never a quiet CPU run.
 
-mod prereq;
+use crate::prereq;
 
 use std::process::{Command, Output};
 

@@ -7,7 +7,7 @@
 //! crate cannot be had they are skipped, except under `CI=true`, where they fail (see
 //! [`prereq`]).
 
-mod prereq;
+use crate::prereq;
 
 use std::collections::BTreeSet;
 use std::path::Path;

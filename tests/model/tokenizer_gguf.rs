@@ -1,9 +1,8 @@
 //! The tokenizer built from SmolLM2's GGUF file (catalog model `smollm2-135m`) agrees with
 //! llama.cpp and with the model's own vocabulary.
 
-mod prereq;
-#[path = "common/tokenizer_data.rs"]
-mod tokenizer_data;
+use crate::prereq;
+use crate::tokenizer_data;
 
 use isg::llm::{ChatError, ChatMessage};
 

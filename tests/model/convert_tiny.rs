@@ -9,8 +9,8 @@
 //! correction term, and the KV cache across steps. What it does not: behaviour on real qwen2
 //! checkpoints (none is available offline), rope scaling, or numerics at full model size.
 
-mod common;
-mod prereq;
+use crate::common;
+use crate::prereq;
 
 use common::*;
 use half::f16;

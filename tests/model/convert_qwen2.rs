@@ -4,10 +4,10 @@
 //! 20 greedy steps), at 4 and 8 bits.
 //!
 //! The 0.5B model runs by default; the 1.5B model runs with
-//! `ISG_TEST_QWEN15_GGUF=... cargo test --test convert_qwen2 -- --ignored`.
+//! `ISG_TEST_QWEN15_GGUF=... cargo test --test model -- convert_qwen2:: --ignored`.
 
-mod common;
-mod prereq;
+use crate::common;
+use crate::prereq;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
