@@ -2,9 +2,9 @@
 that the exporters read, and checks each export's greedy answer with its tool's own runtime.
 
 Usage:
-  python export_gguf_hf.py hf GGUF OUT_DIR        (transformers 5: dequantize and save)
-  python export_gguf_hf.py genai FOLDER HF_DIR    (onnxruntime-genai's generator on a builder folder)
-  python export_gguf_hf.py optimum FOLDER         (optimum's ORTModelForCausalLM on an optimum folder)
+  python export-gguf-hf.py hf GGUF OUT_DIR        (transformers 5: dequantize and save)
+  python export-gguf-hf.py genai FOLDER HF_DIR    (onnxruntime-genai's generator on a builder folder)
+  python export-gguf-hf.py optimum FOLDER         (optimum's ORTModelForCausalLM on an optimum folder)
 
 transformers 5 will not save a model loaded from a GGUF, so a plain model is built from its
 config and the weights are copied over; `quantization_config` is dropped (the builder would

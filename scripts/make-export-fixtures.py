@@ -11,7 +11,7 @@ generated ids and their text are written to `expected.json` in the folder: onnxr
 generator for the builder folders, a plain onnxruntime greedy loop (what optimum's
 ORTModelForCausalLM runs) for the optimum ones.
 
-Usage: python make_export_fixtures.py models|genai|optimum OUT_DIR WORK_DIR
+Usage: python make-export-fixtures.py models|genai|optimum OUT_DIR WORK_DIR
 (the builder needs transformers 5, optimum-onnx 0.1.0 needs transformers < 4.58: two venvs)
 """
 
