@@ -230,12 +230,10 @@ mod tests {
     }
 
     fn chunk() -> Chunk {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/src/pipeline/cache.rs"
-        ))
-        .unwrap();
-        let file = SourceFile::from_text("src/pipeline/cache.rs", Language::Rust, text);
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/run/cache.rs"))
+                .unwrap();
+        let file = SourceFile::from_text("src/run/cache.rs", Language::Rust, text);
         chunk_file(&file, 10_000).remove(0)
     }
 

@@ -12,7 +12,8 @@ fn records_of(files: &[&str]) -> Vec<SummaryRecord> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(root.join(f)).unwrap();
+        let text =
+            std::fs::read_to_string(root.join(crate::pipeline_common::source_of(f))).unwrap();
         let lang = Language::from_path(std::path::Path::new(f)).unwrap();
         for c in chunk_file(&SourceFile::from_text(f, lang, text), 60) {
             let mut r = SummaryRecord::for_chunk(&c, "m1");
