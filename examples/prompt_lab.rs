@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use isg::llm::{ChatMessage, EngineConfig, Model, ModelSettings, Request, Sampling};
-use isg::pipeline::compose::{fallback_line, summary_for};
+use isg::run::{fallback_line, summary_for};
 use isg::source::{Chunk, Comments, Language, SourceFile, View, chunk_file, view};
 
 /// Stands for the chunk while the template is rendered.

@@ -9,10 +9,10 @@
 use std::path::PathBuf;
 
 use isg::llm::{ChatMessage, TextTokenizer};
-use isg::pipeline::prompt::{DESIGNS, PromptTemplate, template_messages};
-use isg::pipeline::reduce::fit;
-use isg::pipeline::settings::DEFAULT_VIEW;
-use isg::pipeline::summarize::places;
+use isg::run::DEFAULT_VIEW;
+use isg::run::fit;
+use isg::run::places;
+use isg::run::{DESIGNS, PromptTemplate, template_messages};
 use isg::source::{DEFAULT_MAX_LINES, WalkSettings, chunk_files, walk};
 
 fn main() -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ out="$2"
 genai="${3:-$root/.venv-exports-genai}"
 optimum="${4:-$root/.venv-exports-optimum}"
 mkdir -p "$out"
-py="$root/scripts/export_gguf_hf.py"
+py="$root/scripts/export-gguf-hf.py"
 "$genai/bin/python" "$py" hf "$gguf" "$out/hf"
 for p in int4 fp32; do
     rm -rf "$out/genai-$p"

@@ -10,5 +10,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export ISG_FAULT_KILLS="${1:-200}"
 [ -z "${2:-}" ] || export ISG_FAULT_SEED="$2"
-nice -n 10 cargo test --test faults_runs -- --test-threads 1 --nocapture 2>&1 |
+nice -n 10 cargo test --test pipeline -- faults_runs:: --test-threads 1 --nocapture 2>&1 |
   grep -E "^(uninterrupted run|kills survived|test |test result)|panicked|ISG_FAULT"

@@ -17,7 +17,7 @@
 #   (minified-10mb nested-5000 million-lines files-100k odd-bytes vanishing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-nice -n 10 cargo build --release --quiet
+nice -n 10 cargo build --release --quiet --features test-support
 ISG="$PWD/target/release/isg"
 WORK="${1:-$(mktemp -d)}"
 [ -n "${1:-}" ] || trap 'rm -rf "$WORK"' EXIT

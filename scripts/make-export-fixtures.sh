@@ -27,9 +27,9 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 out="$root/tests/fixtures/exports"
-"$genai/bin/python" "$root/scripts/make_export_fixtures.py" models "$out" "$work"
-"$genai/bin/python" "$root/scripts/make_export_fixtures.py" genai "$out" "$work"
-"$optimum/bin/python" "$root/scripts/make_export_fixtures.py" optimum "$out" "$work"
+"$genai/bin/python" "$root/scripts/make-export-fixtures.py" models "$out" "$work"
+"$genai/bin/python" "$root/scripts/make-export-fixtures.py" genai "$out" "$work"
+"$optimum/bin/python" "$root/scripts/make-export-fixtures.py" optimum "$out" "$work"
 for v in "$genai" "$optimum"; do
     "$v/bin/pip" freeze | grep -iE '^(torch|transformers|onnx|onnxruntime|onnxruntime-genai|onnx-ir|optimum|optimum-onnx|tokenizers)==' | sed "s|^|$(basename "$v"): |"
 done > "$out/versions.txt"

@@ -12,7 +12,7 @@
 # Settings (environment):
 #   ISG_SLURM_SHARDS   N, the number of shards (default 2)
 #   ISG_SLURM_TREE     the tree to summarize (default: a copy of this repository's committed files)
-#   ISG_SLURM_INCLUDE  an --include glob, empty for the whole tree (default: src/pipeline/**)
+#   ISG_SLURM_INCLUDE  an --include glob, empty for the whole tree (default: src/{pipeline,run,rollup,output,record}/**, the summarize pipeline)
 #   ISG_SLURM_KILL     the shard that is killed and resubmitted, 0 for none (default 1)
 #   ISG_BIN            the isg binary (default: target/release/isg, built when missing)
 #   ISG_HOME           the model cache, shared by every task (default ~/.cache/isg)
@@ -23,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 job_file="$here/slurm/isg-shard.sbatch"
 shards=${ISG_SLURM_SHARDS:-2}
-include=${ISG_SLURM_INCLUDE-src/pipeline/**}
+include=${ISG_SLURM_INCLUDE-src/{pipeline,run,rollup,output,record}/**}
 kill_shard=${ISG_SLURM_KILL:-1}
 
 die() {

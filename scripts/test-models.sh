@@ -17,7 +17,7 @@ if [ "$wanted" = all ]; then
 else
     models=${wanted//,/ }
 fi
-tests=(--test engine --test eval_cli --test summarize_e2e)
+tests=(--test model --test pipeline -- engine:: eval_cli:: summarize_e2e::)
 cargo test --no-run --quiet "${tests[@]}"
 
 failed=()

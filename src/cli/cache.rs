@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Global;
-use isg::pipeline::Wait;
-use isg::pipeline::cache::collect_garbage;
-use isg::pipeline::settings::DEFAULT_OUT_DIR;
+use isg::record::Wait;
+use isg::run::DEFAULT_OUT_DIR;
+use isg::run::collect_garbage;
 
 /// Flags of `isg cache`.
 #[derive(clap::Args, Debug)]

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub references: Option<PathBuf>,
     /// The prompt design to evaluate (see the designs in `pipeline::prompt`).
-    #[arg(long, value_name = "NAME", default_value = isg::pipeline::prompt::DEFAULT_DESIGN)]
+    #[arg(long, value_name = "NAME", default_value = isg::run::DEFAULT_DESIGN)]
     pub design: String,
     /// Model, engine and prompt flags (as for `isg summarize`).
     #[command(flatten)]

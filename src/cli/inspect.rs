@@ -98,7 +98,7 @@ struct JsonOut<'a> {
 /// Runs `isg inspect`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let (onnx_path, report, verdicts) =
-        match onnx::resolve_model(&args.model, args.variant.as_deref()) {
+        match onnx::locate_model(&args.model, args.variant.as_deref()) {
             Err(Verdict::VariantWithFile { .. }) => anyhow::bail!(
                 "--variant only applies to a model folder, and {} is a file",
                 args.model.display()
@@ -288,7 +288,7 @@ fn load(global: &Global, onnx_path: &Path) -> anyhow::Result<LoadOutcome> {
 /// Opens the model the way `isg summarize` does with its default settings and reports whether
 /// the default memory budget holds it.
 fn default_run(global: &Global, model: &Path, variant: Option<&str>) -> DefaultRun {
-    use isg::pipeline::settings::DEFAULT_SESSIONS;
+    use isg::run::DEFAULT_SESSIONS;
     let mut settings = global.model_settings();
     settings.engine.parallel = isg::llm::EngineConfig::default().parallel;
     settings.sessions = DEFAULT_SESSIONS;

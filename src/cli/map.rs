@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use super::Global;
-use isg::pipeline::rollup::map::{DEFAULT_MAP_TOKENS, MapFormat, importance, render_map};
-use isg::pipeline::settings::DEFAULT_OUT_DIR;
-use isg::pipeline::sink::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
+use isg::output::{DEFAULT_MAP_TOKENS, MapFormat, importance, render_map};
+use isg::output::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
+use isg::run::DEFAULT_OUT_DIR;
 
 /// Output formats of `isg map`.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Global;
-use isg::pipeline::settings::DEFAULT_OUT_DIR;
+use isg::run::DEFAULT_OUT_DIR;
 
 /// Flags of `isg mcp`.
 #[derive(clap::Args, Debug)]

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Global;
-use isg::pipeline::merge::{check_inputs, merge_shards};
-use isg::pipeline::{Backend, missing_shards};
+use isg::pipeline::missing_shards;
+use isg::pipeline::{check_inputs, merge_shards};
+use isg::run::Backend;
 
 /// Flags of `isg merge`.
 #[derive(clap::Args, Debug)]

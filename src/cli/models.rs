@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::Global;
-use isg::pipeline::PROMPT_VERSION;
-use isg::pipeline::rollup::prompt::ROLLUP_PROMPT_VERSION;
 use isg::provision::catalog::{CATALOG, CatalogModel, DEFAULT_MODEL};
 use isg::provision::measured::{Measurement, latest};
 use isg::provision::{fetch, setup};
+use isg::rollup::ROLLUP_PROMPT_VERSION;
+use isg::run::PROMPT_VERSION;
 
 /// Flags of `isg models`.
 #[derive(clap::Args, Debug)]

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use super::Global;
 use isg::llm::{EngineConfig, ModelSettings};
-use isg::pipeline::settings::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_SESSIONS};
-use isg::pipeline::{ProgressMode, SummarizeSettings};
+use isg::run::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_SESSIONS};
+use isg::run::{ProgressMode, SummarizeSettings};
 use isg::source::{DEFAULT_MAX_LINES, View};
 
 /// Model, engine and prompt flags of a pipeline run.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::Global;
-use isg::pipeline::settings::DEFAULT_OUT_DIR;
+use isg::run::DEFAULT_OUT_DIR;
 use isg::search::{FolderState, Searcher, open_embedder};
 
 /// Flags of `isg search`.

@@ -7,11 +7,13 @@ use anyhow::Context;
 
 use super::Global;
 use super::run_args::RunArgs;
-use isg::pipeline::echo_backend::EchoBackend;
-use isg::pipeline::lock::LockError;
-use isg::pipeline::settings::DEFAULT_OUT_DIR;
-use isg::pipeline::sink::SUMMARIES_FILE;
-use isg::pipeline::{Backend, OutputLock, Shard, SummarizeSettings, Wait, summarize};
+use isg::output::SUMMARIES_FILE;
+use isg::pipeline::summarize;
+use isg::record::LockError;
+use isg::record::Shard;
+use isg::record::{OutputLock, Wait};
+use isg::run::DEFAULT_OUT_DIR;
+use isg::run::{Backend, SummarizeSettings};
 use isg::source::DEFAULT_MAX_FILE_BYTES;
 
 /// Flags of `isg summarize`.
@@ -53,11 +55,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let settings = args.settings();
     check_lock(&settings.out_dir, args.wait, args.run.quiet)?;
     // A stand-in model for the fault tests, only when ISG_TEST_BACKEND asks for it.
-    let echo = EchoBackend::from_env().map_err(anyhow::Error::msg)?;
+    let echo = stand_in(args.run.parallel)?;
     // The stand-in's lines are not worth embedding, unless a test of the vectors asks for it.
     let embed = echo.is_none() || std::env::var_os("ISG_TEST_EMBED").is_some_and(|v| v == "1");
     let model: Box<dyn Backend> = match echo {
-        Some(echo) => Box::new(echo.with_parallel(args.run.parallel)),
+        Some(echo) => echo,
         None => Box::new(
             global.open_model(args.run.model.as_deref(), &args.run.model_settings(global))?,
         ),
@@ -67,6 +69,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         embed_lines(global, &settings.out_dir, args.run.quiet);
     }
     Ok(code)
+}
+
+/// The stand-in model that `ISG_TEST_BACKEND` asks for, keeping `parallel` requests in flight;
+/// an unknown value is an error.
+#[cfg(feature = "test-support")]
+fn stand_in(parallel: usize) -> anyhow::Result<Option<Box<dyn Backend>>> {
+    let echo = isg::run::EchoBackend::from_env().map_err(anyhow::Error::msg)?;
+    Ok(echo.map(|e| Box::new(e.with_parallel(parallel)) as Box<dyn Backend>))
+}
+
+/// Without the `test-support` feature there is no stand-in: the model is always loaded.
+#[cfg(not(feature = "test-support"))]
+fn stand_in(_parallel: usize) -> anyhow::Result<Option<Box<dyn Backend>>> {
+    Ok(None)
 }
 
 /// Stops at once, before the model is loaded, when another run holds `out` (or waits for it

@@ -14,7 +14,7 @@ pub mod decoder_graph;
 pub mod llama;
 pub mod qwen2;
 pub mod spec;
-pub mod tokenizer;
+pub mod tokenizer_files;
 pub mod weights;
 pub mod width;
 
@@ -391,7 +391,7 @@ fn write_folder(
 ///
 /// Returns true when the files were written.
 fn write_tokenizer(gguf: &Gguf, dir: &Path) -> Result<bool, ConvertError> {
-    tokenizer::write_tokenizer_files(gguf, dir)
+    tokenizer_files::write_tokenizer_files(gguf, dir)
         .map(|_| true)
         .map_err(|e| ConvertError::Tokenizer {
             path: dir.to_path_buf(),

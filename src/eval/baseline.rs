@@ -3,7 +3,7 @@
 //! `index.js`/`index.ts` or `doc.go` file. A summarizer that does not beat it says nothing a
 //! reader could not see in the path.
 
-pub use crate::pipeline::compose::file_topic;
+pub use crate::record::file_topic;
 
 /// The baseline summary of a file: "The <topic> module.".
 pub fn file_name_summary(path: &str) -> String {

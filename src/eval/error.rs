@@ -10,7 +10,7 @@ pub enum EvalError {
     Walk(#[from] crate::source::SourceError),
     /// The summarize run failed.
     #[error(transparent)]
-    Pipeline(#[from] crate::pipeline::PipelineError),
+    Pipeline(#[from] crate::record::PipelineError),
     /// A file could not be read or written.
     #[error("cannot {action} {path}: {source}")]
     Io {

@@ -11,8 +11,10 @@ use super::baseline::file_name_summary;
 use super::cases::{EvalCase, MIN_REFERENCE_WORDS, collect_cases, write_inputs};
 use super::score::{CaseScore, Means, means, read_pairs, score_case};
 use super::shares::{Shares, shares, shares_per_file};
-use crate::pipeline::sink::{SUMMARIES_FILE, read_records};
-use crate::pipeline::{Backend, RunReport, SummarizeSettings, SummaryRecord, summarize};
+use crate::output::{SUMMARIES_FILE, read_records};
+use crate::pipeline::summarize;
+use crate::record::{RunReport, SummaryRecord};
+use crate::run::{Backend, SummarizeSettings};
 
 /// Where an evaluation writes: `inputs/` (the stripped files) and `run/` (the summarize
 /// outputs and its cache, so a rerun with the same settings only scores).
@@ -119,7 +121,7 @@ fn report(
 ) -> Result<EvalReport, EvalError> {
     // Chunk lines are what is scored; file, directory and root lines are rolled up from them.
     let mut records = read_records(&out_dir.join(SUMMARIES_FILE))?;
-    records.retain(|r| r.kind == crate::pipeline::record::Kind::Chunk);
+    records.retain(|r| r.kind == crate::record::Kind::Chunk);
     let firsts = first_summaries(&records);
     let files = score_cases(cases, &firsts);
     let preds: String = cases
@@ -147,7 +149,7 @@ pub fn first_summaries(records: &[SummaryRecord]) -> HashMap<String, String> {
     let mut best: HashMap<&str, &SummaryRecord> = HashMap::new();
     for r in records
         .iter()
-        .filter(|r| r.kind == crate::pipeline::record::Kind::Chunk)
+        .filter(|r| r.kind == crate::record::Kind::Chunk)
     {
         let e = best.entry(&r.path).or_insert(r);
         if r.start_line < e.start_line {

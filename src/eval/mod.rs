@@ -1,7 +1,7 @@
 //! Measuring summary quality on code that documents itself.
 //!
-//! The principal entry point is [`evaluate()`]: it takes a [`Backend`](crate::pipeline::Backend)
-//! and the same [`SummarizeSettings`](crate::pipeline::SummarizeSettings) as `isg summarize`,
+//! The principal entry point is [`evaluate()`]: it takes a [`Backend`](crate::run::Backend)
+//! and the same [`SummarizeSettings`](crate::run::SummarizeSettings) as `isg summarize`,
 //! finds the files of the tree that open with a module doc ([`collect_cases`]: Rust `//!`,
 //! a Python docstring, a Go package comment, a leading JS/TS/C comment), writes them without
 //! it to a work folder, summarizes that tree with the product's pipeline, and returns an
@@ -10,14 +10,13 @@
 //!
 //! The metrics reproduce the common Python tools exactly: [`chrf()`] is sacreBLEU's sentence
 //! chrF with its defaults, [`rouge_l()`] is `rouge-score`'s ROUGE-L F1 with its Porter stemmer
-//! ([`porter`]). [`read_pairs`] and [`score_all`] score a predictions file written by any tool.
+//! ([`crate::porter`]). [`read_pairs`] and [`score_all`] score a predictions file written by any tool.
 
 pub mod baseline;
 pub mod cases;
 pub mod chrf;
 mod error;
 pub mod evaluate;
-pub mod porter;
 pub mod rouge;
 pub mod score;
 pub mod shares;

@@ -1,9 +1,9 @@
 //! ROUGE-L F1 as Google's `rouge-score` computes it with `use_stemmer=True`: both texts are
 //! lowercased, every run of characters other than `a-z0-9` becomes a space, tokens longer than
-//! three characters are reduced by the Porter stemmer (NLTK's, see [`super::porter`]), and the
+//! three characters are reduced by the Porter stemmer (NLTK's, see [`crate::porter`]), and the
 //! F1 of the longest common subsequence's precision and recall is returned.
 
-use super::porter;
+use crate::porter;
 
 /// ROUGE-L F1 of `prediction` against `reference`, from 0 to 1.
 pub fn rouge_l(reference: &str, prediction: &str) -> f64 {

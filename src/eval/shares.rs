@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::SummaryRecord;
-use crate::pipeline::judge::is_boilerplate;
+use crate::record::SummaryRecord;
+use crate::run::is_boilerplate;
 
 /// The shares of a set of chunk lines, each from 0 to 1.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -68,7 +68,7 @@ mod tests {
 
     fn record(path: &str, summary: &str, fallback: bool, grounded: bool) -> SummaryRecord {
         SummaryRecord {
-            kind: crate::pipeline::record::Kind::Chunk,
+            kind: crate::record::Kind::Chunk,
             path: path.into(),
             start_line: 1,
             end_line: 2,

@@ -16,8 +16,28 @@ use ort::value::{TensorElementType, ValueType};
 use serde_json::Value;
 
 use super::kv::{KvDtype, KvShape};
-use super::session_runner::DecoderIo;
 use crate::onnx::proto::{ModelProto, NodeProto, attribute_proto::AttributeType};
+
+/// What the decoder learned about the model's inputs and outputs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DecoderIo {
+    /// Cache geometry.
+    pub kv: KvShape,
+    /// Vocabulary size (last dimension of `logits`).
+    pub vocab: usize,
+    /// `logits` holds every position (else only the last one).
+    pub all_logits: bool,
+    /// The model takes `position_ids`.
+    pub position_ids: bool,
+    /// The model takes `use_cache_branch`.
+    pub use_cache_branch: bool,
+    /// Name pattern of the cache inputs, with `{}` for the layer and `{kv}` for key/value.
+    pub past_name: String,
+    /// Name pattern of the cache outputs.
+    pub present_name: String,
+    /// How the cache crosses a run.
+    pub strategy: KvStrategy,
+}
 
 /// How the engine keeps a sequence's cache across runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

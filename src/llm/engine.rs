@@ -23,10 +23,10 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use super::discover::KvStrategy;
+use super::discover::{DecoderIo, KvStrategy};
 use super::kv::KvPool;
 use super::sample::{Sampler, Sampling};
-use super::session_runner::{DecodeRow, DecoderError, DecoderIo, SessionRunner};
+use super::session_runner::{DecodeRow, DecoderError, SessionRunner};
 
 /// Engine settings.
 #[derive(Debug, Clone)]

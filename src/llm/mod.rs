@@ -11,7 +11,6 @@
 //! types re-exported here, and [`runtime`] and [`device`] for locating the library and checking
 //! the provider. [`Embedder`] runs a sentence encoder: lines in, unit vectors out.
 
-mod baseline;
 mod chat;
 pub mod device;
 mod discover;
@@ -20,16 +19,18 @@ mod engine;
 mod kv;
 mod model;
 mod ort_status;
+mod plain_run;
 mod probe;
 pub mod runtime;
 mod sample;
 mod session_runner;
+mod template;
+mod text_error;
 mod tokenizer;
 
-pub use baseline::plain_prefill_seconds;
-pub use chat::{CHATML_TEMPLATE, ChatError, ChatMessage, ChatParts, ChatPrefix};
+pub use chat::{ChatParts, ChatPrefix};
 pub use device::{Device, DeviceError};
-pub use discover::KvStrategy;
+pub use discover::{DecoderIo, KvStrategy};
 pub use embed::{EmbedError, Embedder};
 pub use engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Finish, Pending, Request,
@@ -37,8 +38,11 @@ pub use engine::{
 };
 pub use kv::{KvDtype, KvPool, KvShape};
 pub use model::{MemoryBudgetError, Model, ModelSettings};
+pub use plain_run::plain_prefill_seconds;
 pub use probe::{OpenedSession, Probe, ProbeError, open_session};
 pub use runtime::{RuntimeError, RuntimeInfo};
 pub use sample::Sampling;
-pub use session_runner::{DecodeRow, DecoderError, DecoderIo, SessionRunner, SessionSettings};
-pub use tokenizer::{TextDecoder, TextTokenizer, TextTokenizerError};
+pub use session_runner::{DecodeRow, DecoderError, SessionRunner, SessionSettings};
+pub use template::{CHATML_TEMPLATE, ChatMessage};
+pub use text_error::{ChatError, TextTokenizerError};
+pub use tokenizer::{TextDecoder, TextTokenizer};

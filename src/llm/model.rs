@@ -57,7 +57,7 @@ impl Model {
     pub fn open(model: &Path, settings: &ModelSettings) -> anyhow::Result<Model> {
         crate::llm::runtime::ensure(settings.ort_lib.as_deref())?;
         super::device::ensure(settings.device)?;
-        let location = crate::onnx::resolve_model(model, settings.variant.as_deref())
+        let location = crate::onnx::locate_model(model, settings.variant.as_deref())
             .map_err(crate::onnx::InspectError::single)?;
         let onnx = location.onnx;
         let report = crate::onnx::preflight(&onnx)?;

@@ -4,7 +4,7 @@
 //! `ORT_DYLIB_PATH`, isg's cache directory, the executable's directory, an installed
 //! `onnxruntime` Python package, and the system library path. [`ensure`] loads the first one that
 //! exists and creates the process-wide ONNX Runtime environment that every session uses; it never
-//! downloads anything (fetching the library is [`crate::provision::onnxruntime`]'s job).
+//! downloads anything (fetching the library is the job of `isg setup`, in the `provision` module).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -212,9 +212,7 @@ fn candidates(explicit: Option<&Path>) -> Vec<(String, Place)> {
     }
     out.push((
         "cache".into(),
-        Place::Dir(crate::provision::onnxruntime::runtime_dir(
-            &crate::provision::cache_dir(),
-        )),
+        Place::Dir(crate::home::runtime_dir(&crate::home::cache_dir())),
     ));
     if let Some(dir) = std::env::current_exe()
         .ok()

@@ -27,8 +27,8 @@ use ort::value::{Shape, Tensor, TensorRefMut};
 use thiserror::Error;
 
 use super::device::Device;
-use super::discover::{KvStrategy, discover, graph_hints};
-use super::kv::{KvDtype, KvPool, KvShape};
+use super::discover::{DecoderIo, KvStrategy, discover, graph_hints};
+use super::kv::{KvDtype, KvPool};
 use super::ort_status::status_result;
 
 /// Errors of the decoder.
@@ -60,27 +60,6 @@ pub enum DecoderError {
 
 fn run_err(e: impl std::fmt::Display) -> DecoderError {
     DecoderError::Run(e.to_string())
-}
-
-/// What the decoder learned about the model's inputs and outputs.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct DecoderIo {
-    /// Cache geometry.
-    pub kv: KvShape,
-    /// Vocabulary size (last dimension of `logits`).
-    pub vocab: usize,
-    /// `logits` holds every position (else only the last one).
-    pub all_logits: bool,
-    /// The model takes `position_ids`.
-    pub position_ids: bool,
-    /// The model takes `use_cache_branch`.
-    pub use_cache_branch: bool,
-    /// Name pattern of the cache inputs, with `{}` for the layer and `{kv}` for key/value.
-    pub past_name: String,
-    /// Name pattern of the cache outputs.
-    pub present_name: String,
-    /// How the cache crosses a run.
-    pub strategy: KvStrategy,
 }
 
 /// Session settings.
@@ -234,62 +213,10 @@ impl SessionRunner {
     ) -> Result<Vec<f32>, DecoderError> {
         let batch = pasts.len();
         let growing = self.io.strategy == KvStrategy::Growing;
-        // In place, row `i`'s new positions go right after its own past in its slot; growing, the
-        // staged past tensor has `plan.past_len` columns and the new positions follow them.
-        let plan = if growing {
-            self.stage_growing(pool, first_slot, pasts, seq, decode)
-        } else {
-            let longest = pasts.iter().copied().max().unwrap_or(0);
-            let total = longest + seq;
-            let mut mask = vec![0i64; batch * total];
-            for (i, &past) in pasts.iter().enumerate() {
-                mask[i * total..i * total + past + seq].fill(1);
-            }
-            GrowingPlan {
-                past_buf: 0,
-                present_buf: 0,
-                past_len: longest,
-                mask,
-            }
-        };
+        let plan = self.plan_run(pool, first_slot, pasts, seq, decode);
         let total = plan.past_len + seq;
-        let positions: Vec<i64> = pasts
-            .iter()
-            .flat_map(|&p| (p..p + seq).map(|x| x as i64))
-            .collect();
         let io = &self.io;
-        let mut inputs: Vec<(CString, ort::value::DynValue)> = Vec::new();
-        let mut add = |name: &str, v: ort::value::DynValue| {
-            inputs.push((CString::new(name).expect("no NUL in names"), v));
-        };
-        add(
-            "input_ids",
-            Tensor::from_array(([batch, seq], input_ids))
-                .map_err(run_err)?
-                .into_dyn(),
-        );
-        add(
-            "attention_mask",
-            Tensor::from_array(([batch, total], plan.mask.clone()))
-                .map_err(run_err)?
-                .into_dyn(),
-        );
-        if io.position_ids {
-            add(
-                "position_ids",
-                Tensor::from_array(([batch, seq], positions))
-                    .map_err(run_err)?
-                    .into_dyn(),
-            );
-        }
-        if io.use_cache_branch {
-            add(
-                "use_cache_branch",
-                Tensor::from_array(([1usize], vec![true]))
-                    .map_err(run_err)?
-                    .into_dyn(),
-            );
-        }
+        let inputs = plain_inputs(io, pasts, seq, total, input_ids, &plan.mask)?;
         let dims = |len: usize| {
             Shape::new([
                 batch as i64,
@@ -390,29 +317,74 @@ impl SessionRunner {
         drop(outputs);
         drop(past_views);
         if growing {
-            self.scatter(
-                pool,
-                plan.present_buf,
-                first_slot,
-                pasts,
-                plan.past_len,
-                seq,
-            );
-            if decode {
-                self.resident = Some(Resident {
-                    pool: pool.id(),
-                    first_slot,
-                    buf: plan.present_buf,
-                    len: total,
-                    mask: plan.mask,
-                    pasts: pasts.iter().map(|p| p + seq).collect(),
-                    epochs: (0..batch).map(|i| pool.epoch(first_slot + i)).collect(),
-                });
-            } else {
-                pool.touch(first_slot);
-            }
+            self.keep_present(pool, plan, first_slot, pasts, seq, decode);
         }
         Ok(logits)
+    }
+
+    /// Where a run's cache lives and its attention mask. In place, row `i`'s new positions go
+    /// right after its own past in its slot; growing, the staged past tensor has
+    /// `plan.past_len` columns and the new positions follow them.
+    fn plan_run(
+        &mut self,
+        pool: &mut KvPool,
+        first_slot: usize,
+        pasts: &[usize],
+        seq: usize,
+        decode: bool,
+    ) -> GrowingPlan {
+        if self.io.strategy == KvStrategy::Growing {
+            return self.stage_growing(pool, first_slot, pasts, seq, decode);
+        }
+        let batch = pasts.len();
+        let longest = pasts.iter().copied().max().unwrap_or(0);
+        let total = longest + seq;
+        let mut mask = vec![0i64; batch * total];
+        for (i, &past) in pasts.iter().enumerate() {
+            mask[i * total..i * total + past + seq].fill(1);
+        }
+        GrowingPlan {
+            past_buf: 0,
+            present_buf: 0,
+            past_len: longest,
+            mask,
+        }
+    }
+
+    /// After a run of the growing strategy: the present tensors scattered back into the pool's
+    /// slots, and after a decode step kept staged as the next step's past.
+    fn keep_present(
+        &mut self,
+        pool: &mut KvPool,
+        plan: GrowingPlan,
+        first_slot: usize,
+        pasts: &[usize],
+        seq: usize,
+        decode: bool,
+    ) {
+        let batch = pasts.len();
+        let total = plan.past_len + seq;
+        self.scatter(
+            pool,
+            plan.present_buf,
+            first_slot,
+            pasts,
+            plan.past_len,
+            seq,
+        );
+        if decode {
+            self.resident = Some(Resident {
+                pool: pool.id(),
+                first_slot,
+                buf: plan.present_buf,
+                len: total,
+                mask: plan.mask,
+                pasts: pasts.iter().map(|p| p + seq).collect(),
+                epochs: (0..batch).map(|i| pool.epoch(first_slot + i)).collect(),
+            });
+        } else {
+            pool.touch(first_slot);
+        }
     }
 
     /// Stages the past of a run of the growing strategy and sizes its present: a prefill piece
@@ -558,6 +530,56 @@ impl SessionRunner {
             }
         }
     }
+}
+
+/// The named inputs of a run besides the cache: `input_ids`, `attention_mask`, and
+/// `position_ids` and `use_cache_branch` when the model takes them.
+fn plain_inputs(
+    io: &DecoderIo,
+    pasts: &[usize],
+    seq: usize,
+    total: usize,
+    input_ids: Vec<i64>,
+    mask: &[i64],
+) -> Result<Vec<(CString, ort::value::DynValue)>, DecoderError> {
+    let batch = pasts.len();
+    let positions: Vec<i64> = pasts
+        .iter()
+        .flat_map(|&p| (p..p + seq).map(|x| x as i64))
+        .collect();
+    let mut inputs: Vec<(CString, ort::value::DynValue)> = Vec::new();
+    let mut add = |name: &str, v: ort::value::DynValue| {
+        inputs.push((CString::new(name).expect("no NUL in names"), v));
+    };
+    add(
+        "input_ids",
+        Tensor::from_array(([batch, seq], input_ids))
+            .map_err(run_err)?
+            .into_dyn(),
+    );
+    add(
+        "attention_mask",
+        Tensor::from_array(([batch, total], mask.to_vec()))
+            .map_err(run_err)?
+            .into_dyn(),
+    );
+    if io.position_ids {
+        add(
+            "position_ids",
+            Tensor::from_array(([batch, seq], positions))
+                .map_err(run_err)?
+                .into_dyn(),
+        );
+    }
+    if io.use_cache_branch {
+        add(
+            "use_cache_branch",
+            Tensor::from_array(([1usize], vec![true]))
+                .map_err(run_err)?
+                .into_dyn(),
+        );
+    }
+    Ok(inputs)
 }
 
 /// How one run of the growing strategy uses the staging buffers.

@@ -18,50 +18,9 @@ use std::sync::Arc;
 
 pub use stream::TextDecoder;
 
-use crate::llm::chat::ChatTemplate;
+use super::template::ChatTemplate;
+use super::text_error::TextTokenizerError;
 use config::FolderConfig;
-
-/// Why a tokenizer could not be loaded or used.
-#[derive(Debug, thiserror::Error)]
-pub enum TextTokenizerError {
-    /// The folder has no `tokenizer.json`.
-    #[error(
-        "{0}: not found; a model folder needs a tokenizer.json (convert a GGUF model with `isg convert`, or export the model with its tokenizer)"
-    )]
-    Missing(PathBuf),
-    /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A side file is not valid JSON.
-    #[error("{path} is not valid JSON: {source}")]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// The parse error.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// The `tokenizers` library rejects `tokenizer.json`.
-    #[error("{path} does not load as a Hugging Face tokenizer: {reason}")]
-    Load {
-        /// The file.
-        path: PathBuf,
-        /// The library's message.
-        reason: String,
-    },
-    /// Encoding failed.
-    #[error("cannot tokenize the text: {0}")]
-    Encode(String),
-    /// Decoding failed.
-    #[error("cannot turn token ids back into text: {0}")]
-    Decode(String),
-}
 
 /// A loaded tokenizer. Cloning is cheap (the tables are shared).
 #[derive(Clone)]

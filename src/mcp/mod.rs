@@ -57,8 +57,7 @@ impl Inner {
     /// The folder's state, read again when it changed and no run holds it.
     fn state(&mut self) -> Result<&FolderState, ErrorData> {
         let stale = tools::changed(&self.out_dir, self.state.as_ref())
-            && (self.state.is_none()
-                || crate::pipeline::OutputLock::holder(&self.out_dir).is_none());
+            && (self.state.is_none() || crate::record::OutputLock::holder(&self.out_dir).is_none());
         if stale {
             self.state = Some(FolderState::read(&self.out_dir).map_err(folder_error)?);
         }
@@ -201,7 +200,7 @@ impl ServerHandler for IsgServer {
     ) -> Result<ListResourcesResult, ErrorData> {
         let size = self.with(|inner| {
             Ok(
-                std::fs::metadata(inner.out_dir.join(crate::pipeline::sink::SUMMARY_MD_FILE))
+                std::fs::metadata(inner.out_dir.join(crate::output::SUMMARY_MD_FILE))
                     .map(|m| m.len())
                     .ok(),
             )
@@ -231,7 +230,7 @@ impl ServerHandler for IsgServer {
         }
         self.with(|inner| {
             inner.state()?;
-            let path = inner.out_dir.join(crate::pipeline::sink::SUMMARY_MD_FILE);
+            let path = inner.out_dir.join(crate::output::SUMMARY_MD_FILE);
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 ErrorData::internal_error(
                     format!(

@@ -7,8 +7,8 @@ use rmcp::ErrorData;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::rollup::map::{DEFAULT_MAP_TOKENS, MapFormat, importance, render_map};
-use crate::pipeline::{Kind, SummaryRecord};
+use crate::output::{DEFAULT_MAP_TOKENS, MapFormat, importance, render_map};
+use crate::record::{Kind, SummaryRecord};
 use crate::search::FolderState;
 
 /// Largest `k` the search tool takes.

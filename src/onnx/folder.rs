@@ -1,4 +1,4 @@
-//! Model folders: picking the `.onnx` file out of a hub layout ([`resolve_model`]) and checking
+//! Model folders: picking the `.onnx` file out of a hub layout ([`locate_model`]) and checking
 //! the files around it (`tokenizer.json`, `config.json`, `genai_config.json`, layer count).
 //!
 //! Layouts understood: `model.onnx` at the top (isg's own and most exporters), `onnx/model*.onnx`
@@ -36,7 +36,7 @@ pub struct ModelLocation {
 /// (`model_q4`, `onnx/model_fp16`) or by its file stem; without it, the decoder named by
 /// `genai_config.json` wins, else the only candidate; several candidates are an error listing
 /// them.
-pub fn resolve_model(target: &Path, variant: Option<&str>) -> Result<ModelLocation, Verdict> {
+pub fn locate_model(target: &Path, variant: Option<&str>) -> Result<ModelLocation, Verdict> {
     let meta = std::fs::metadata(target).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Verdict::NotFound {
             path: target.to_path_buf(),

@@ -3,12 +3,13 @@
 //! converter.
 //!
 //! The principal type is [`ModelReport`]: a path (a `.onnx` file or a model folder) flows into
-//! [`inspect`], which picks the `.onnx` file ([`resolve_model`]), memory-maps and decodes its
+//! [`inspect`], which picks the `.onnx` file ([`locate_model`]), memory-maps and decodes its
 //! protobuf, walks the graph, `stat`s every external data file and checks the folder's tokenizer
 //! and configs; out comes the report, whose `verdicts` list every [`Verdict`] (one line each:
 //! file, cause, fix). [`preflight`] is the gate the model loader runs before ONNX Runtime sees a
 //! file: the report when nothing is wrong, else an [`InspectError`] holding the verdicts.
 
+mod error;
 mod external;
 mod folder;
 mod graph;
@@ -19,13 +20,14 @@ mod verdict;
 
 use std::path::{Path, PathBuf};
 
-pub use folder::{ModelLocation, resolve_model};
+pub use error::InspectError;
+pub use folder::{ModelLocation, locate_model};
 pub use graph::{DEFAULT_DOMAIN, elem_type_name, tensor_bytes};
 pub use read::{DecodeFailure, decode_model, read_model};
 pub use report::{
     ExternalFile, FolderReport, InitializerSummary, ModelReport, OpCount, Opset, ValueReport,
 };
-pub use verdict::{InspectError, Verdict, thousands};
+pub use verdict::{Verdict, thousands};
 
 pub mod build;
 
@@ -38,11 +40,11 @@ pub mod proto {
 /// Describes the model at `target` (a `.onnx` file or a model folder) and runs every check,
 /// without loading tensor data.
 ///
-/// `variant` picks one `.onnx` of a folder with several (see [`resolve_model`]). The report is
+/// `variant` picks one `.onnx` of a folder with several (see [`locate_model`]). The report is
 /// returned whenever the graph could be read, with any problems in [`ModelReport::verdicts`];
 /// an error means there was no model to describe (no file, no choice, corrupt protobuf).
 pub fn inspect(target: &Path, variant: Option<&str>) -> Result<ModelReport, InspectError> {
-    let loc = resolve_model(target, variant)?;
+    let loc = locate_model(target, variant)?;
     inspect_location(&loc)
 }
 
@@ -65,9 +67,9 @@ pub fn preflight(model_path: &Path) -> Result<ModelReport, InspectError> {
     }
 }
 
-/// The `.onnx` file of `target` (a file, or a folder resolved as [`resolve_model`] does).
-pub fn resolve_model_file(target: &Path, variant: Option<&str>) -> Result<PathBuf, InspectError> {
-    Ok(resolve_model(target, variant)?.onnx)
+/// The `.onnx` file of `target` (a file, or a folder resolved as [`locate_model`] does).
+pub fn locate_model_file(target: &Path, variant: Option<&str>) -> Result<PathBuf, InspectError> {
+    Ok(locate_model(target, variant)?.onnx)
 }
 
 /// [`inspect`] for a model already located.

@@ -1,14 +1,11 @@
 //! What can be wrong with a model, one line each: [`Verdict`] names the file, the cause and the
-//! fix; [`InspectError`] carries every verdict found (and the report, when the graph could be
-//! read) to callers that refuse to go on.
+//! fix; [`crate::onnx::InspectError`] carries every verdict found (and the report, when the
+//! graph could be read) to callers that refuse to go on.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use thiserror::Error;
-
-use super::report::ModelReport;
 
 /// One problem that stops ONNX Runtime (or isg) from using a model.
 ///
@@ -186,44 +183,6 @@ pub enum Verdict {
         /// Its value.
         configured: u64,
     },
-}
-
-/// A model that must not be handed to ONNX Runtime: every [`Verdict`] found, plus the report
-/// when the graph itself could be read.
-#[derive(Debug, Clone, Error)]
-pub struct InspectError {
-    /// Every problem found, in the order the checks ran (never empty).
-    pub verdicts: Vec<Verdict>,
-    /// What could be learned about the model before the problems were found.
-    pub report: Option<Box<ModelReport>>,
-}
-
-impl InspectError {
-    /// An error with a single verdict and no report.
-    pub fn single(verdict: Verdict) -> Self {
-        InspectError {
-            verdicts: vec![verdict],
-            report: None,
-        }
-    }
-}
-
-impl fmt::Display for InspectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, v) in self.verdicts.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{v}")?;
-        }
-        Ok(())
-    }
-}
-
-impl From<Verdict> for InspectError {
-    fn from(v: Verdict) -> Self {
-        InspectError::single(v)
-    }
 }
 
 /// Formats `n` with comma thousands separators: `1403123712` → `1,403,123,712`.

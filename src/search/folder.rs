@@ -11,10 +11,11 @@ use std::time::SystemTime;
 
 use super::SearchError;
 use super::index::{Doc, Hit, SearchIndex};
-use super::vectors::{Key, VectorCache};
+use super::vectors::{Key, VectorCache, vector_key};
 use crate::llm::Embedder;
-use crate::pipeline::sink::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
-use crate::pipeline::{OutputLock, RunReport, SummaryRecord, Wait};
+use crate::output::{RUN_FILE, SUMMARIES_FILE, read_records, read_report};
+use crate::record::{OutputLock, Wait};
+use crate::record::{RunReport, SummaryRecord};
 
 /// What an output folder holds, as read at one moment.
 #[derive(Debug, Clone)]
@@ -68,11 +69,6 @@ impl FolderState {
     pub fn changed(&self, out_dir: &Path) -> bool {
         stamp(out_dir) != self.stamp
     }
-}
-
-/// The key of a line's vector in the cache.
-pub fn vector_key(text: &str) -> Key {
-    VectorCache::key(&super::page::encoder_id(), text)
 }
 
 /// What [`embed_records`] did.

@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use super::lexical::{Bm25, terms};
-use crate::pipeline::{COPIED_FROM_CHILD, Kind, SummaryRecord};
+use crate::record::{COPIED_FROM_CHILD, Kind, SummaryRecord};
 
 /// Weight of the lexical score against the cosine (which lies in [-1, 1]).
 pub const LEXICAL_WEIGHT: f32 = 0.3;
@@ -60,7 +60,7 @@ impl Doc {
             lines: (r.kind != Kind::Dir && r.end_line > 0).then_some((r.start_line, r.end_line)),
             summary: r.shown_line().to_string(),
             topic: if r.topic.is_empty() {
-                crate::pipeline::compose::file_topic(&r.path)
+                crate::record::file_topic(&r.path)
             } else {
                 r.topic.clone()
             },

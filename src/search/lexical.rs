@@ -90,7 +90,7 @@ pub fn terms(text: &str) -> Vec<String> {
             if STOP.contains(&lower.as_str()) {
                 continue;
             }
-            out.push(crate::eval::porter::stem(&lower));
+            out.push(crate::porter::stem(&lower));
         }
     }
     out

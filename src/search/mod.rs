@@ -24,8 +24,8 @@ pub use index::{Doc, Hit, SearchIndex};
 pub use vectors::VectorCache;
 
 use crate::llm::{EmbedError, Embedder};
-use crate::pipeline::PipelineError;
 use crate::provision::{EMBEDDING_MODEL, ProvisionError};
+use crate::record::PipelineError;
 
 /// Why a search could not be answered. Every message names the folder or file and the fix.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@
 //!   weights (int8, one scale per row), its vocabulary and the character classes of its
 //!   tokenizer, written by [`write_page_files`] only when absent or made from another model.
 //!
-//! The page's own script ([`PAGE_SCRIPT`], the files in `src/search/assets/`) tokenizes the
+//! The page's own script ([`PAGE_SCRIPT`], the files in `src/output/assets/`) tokenizes the
 //! query, runs the encoder, scores every line with the same formula and `f32` steps as
 //! [`SearchIndex::search`](super::SearchIndex::search), and lists the best. The page and the
 //! index carry the same [`records_key`], so an index left by another run is never used.
@@ -22,71 +22,23 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::SearchError;
 use super::index::{DIR_PRIOR, Doc, FILE_NAME_WEIGHT, LEXICAL_WEIGHT, LINE_WORD_WEIGHT, indexed};
 use super::lexical::{B, K1, STOP};
+pub use super::page_model::{SEARCH_MODEL_FILE, base64};
 use super::vectors::VectorCache;
-use crate::pipeline::rollup::tree::Tree;
-use crate::pipeline::sink::write_atomic;
-use crate::pipeline::{Kind, OutputLock, RunReport, SummaryRecord, SummarySink, Wait};
+pub use super::vectors::encoder_id;
+pub use crate::output::{ENCODER_JS, PAGE_SCRIPT, RANK_JS, records_key};
+use crate::output::{SummarySink, write_atomic};
 use crate::provision::EMBEDDING_MODEL;
+use crate::record::{Kind, OutputLock, RunReport, SummaryRecord, Tree, Wait};
 
 /// The index script's name in the output folder.
 pub const SEARCH_INDEX_FILE: &str = "search-index.js";
 
-/// The encoder script's name in the output folder.
-pub const SEARCH_MODEL_FILE: &str = "search-model.js";
-
 /// The version of what [`render_index`] writes; the page refuses another.
 pub const INDEX_FORMAT: u32 = 1;
-
-/// The page's search code: the lexical half and the ranking, the tokenizer and encoder, and
-/// the search box. Inlined into `index.html`; none of it contains `</script`.
-pub const PAGE_SCRIPT: &str = concat!(
-    include_str!("assets/rank.js"),
-    include_str!("assets/encoder.js"),
-    include_str!("assets/page.js")
-);
-
-/// The ranking and lexical code alone (for tests that run it outside a page).
-pub const RANK_JS: &str = include_str!("assets/rank.js");
-
-/// The tokenizer and encoder alone (for tests that run it outside a page).
-pub const ENCODER_JS: &str = include_str!("assets/encoder.js");
-
-/// Names the encoder whose vectors a folder's cache holds: the model and its conversion.
-pub fn encoder_id() -> String {
-    format!(
-        "{} conversion {}",
-        EMBEDDING_MODEL.name,
-        crate::convert::bert::BERT_CONVERSION_VERSION
-    )
-}
-
-/// A digest of what the page's search shows of `records` (kinds, paths, spans, lines, topics,
-/// items): the page and its index agree on it when they were written from the same records.
-pub fn records_key(records: &[SummaryRecord]) -> String {
-    let mut h = Sha256::new();
-    for r in records {
-        for field in [
-            r.kind.name(),
-            &r.path,
-            &r.start_line.to_string(),
-            &r.end_line.to_string(),
-            r.shown_line(),
-            &r.topic,
-            &r.symbols.join("\u{1}"),
-            if r.failed() { "failed" } else { "" },
-        ] {
-            h.update(field.as_bytes());
-            h.update([0]);
-        }
-        h.update([b'\n']);
-    }
-    hex::encode(&h.finalize()[..12])
-}
 
 /// One line as the page's ranking reads it.
 #[derive(Serialize)]
@@ -257,7 +209,7 @@ pub fn write_index(
 ) -> Result<IndexWritten, SearchError> {
     let of = |d: &Doc| {
         cache
-            .get(&super::folder::vector_key(&d.embed_text()))
+            .get(&super::vectors::vector_key(&d.embed_text()))
             .map(<[f32]>::to_vec)
     };
     let (text, vectors) = render_index(records, &of);
@@ -333,7 +285,7 @@ impl SummarySink for SearchIndexSink {
         &mut self,
         records: &[SummaryRecord],
         _report: &RunReport,
-    ) -> Result<(), crate::pipeline::PipelineError> {
+    ) -> Result<(), crate::record::PipelineError> {
         let cache = VectorCache::load(&self.out_dir, EMBEDDING_MODEL.dims);
         if let Err(e) = write_index(&self.out_dir, records, &cache) {
             eprintln!(
@@ -342,30 +294,6 @@ impl SummarySink for SearchIndexSink {
         }
         Ok(())
     }
-}
-
-/// Standard base64 with padding.
-pub fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(ABC[(n >> 18) as usize & 63]);
-        out.push(ABC[(n >> 12) as usize & 63]);
-        out.push(if c.len() > 1 {
-            ABC[(n >> 6) as usize & 63]
-        } else {
-            b'='
-        });
-        out.push(if c.len() > 2 {
-            ABC[n as usize & 63]
-        } else {
-            b'='
-        });
-    }
-    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -23,10 +23,10 @@ use sha2::{Digest, Sha256};
 use unicode_categories::UnicodeCategories;
 
 use super::SearchError;
-use super::page::{SEARCH_MODEL_FILE, base64, encoder_id};
+use super::vectors::encoder_id;
 use crate::convert::bert::BertConfig;
 use crate::onnx::proto::tensor_proto::{DataLocation, DataType};
-use crate::pipeline::sink::write_atomic;
+use crate::output::write_atomic;
 use crate::provision::EMBEDDING_MODEL;
 
 /// The version of what [`render_model`] writes; a file of another version is written again.
@@ -489,4 +489,31 @@ pub fn render_model(model_dir: &Path, key: &str) -> Result<String, SearchError> 
         EMBEDDING_MODEL.name,
         env!("CARGO_PKG_VERSION")
     ))
+}
+
+/// The encoder script's name in the output folder.
+pub const SEARCH_MODEL_FILE: &str = "search-model.js";
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        out.push(ABC[(n >> 18) as usize & 63]);
+        out.push(ABC[(n >> 12) as usize & 63]);
+        out.push(if c.len() > 1 {
+            ABC[(n >> 6) as usize & 63]
+        } else {
+            b'='
+        });
+        out.push(if c.len() > 2 {
+            ABC[n as usize & 63]
+        } else {
+            b'='
+        });
+    }
+    String::from_utf8(out).unwrap_or_default()
 }

@@ -223,6 +223,20 @@ impl VectorCache {
     }
 }
 
+/// Names the encoder whose vectors a folder's cache holds: the model and its conversion.
+pub fn encoder_id() -> String {
+    format!(
+        "{} conversion {}",
+        crate::provision::EMBEDDING_MODEL.name,
+        crate::convert::bert::BERT_CONVERSION_VERSION
+    )
+}
+
+/// The key of a line's vector in the cache.
+pub fn vector_key(text: &str) -> Key {
+    VectorCache::key(&encoder_id(), text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

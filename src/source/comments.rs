@@ -61,6 +61,15 @@ fn dedent(t: &str) -> String {
         .join("\n")
 }
 
+/// Where the first sentence of `text` ends: just after the first `.`, `!` or `?` that is
+/// followed by a space or the end of the text; `None` when no stop is.
+pub fn sentence_end(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    (0..b.len())
+        .find(|&i| matches!(b[i], b'.' | b'!' | b'?') && (i + 1 == b.len() || b[i + 1] == b' '))
+        .map(|i| i + 1)
+}
+
 /// The first sentence of a doc text (markers already stripped or not): leading blank lines,
 /// headings and code fences are skipped, the first paragraph is joined into one line, markdown
 /// links are reduced to their text, backticks are dropped, and the text is cut after the first
@@ -85,14 +94,7 @@ pub fn first_sentence(doc: &str) -> String {
         parts.push(s);
     }
     let joined = simplify_markdown(&parts.join(" "));
-    let mut end = joined.len();
-    let bytes = joined.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if matches!(b, b'.' | b'!' | b'?') && (i + 1 == bytes.len() || bytes[i + 1] == b' ') {
-            end = i + 1;
-            break;
-        }
-    }
+    let end = sentence_end(&joined).unwrap_or(joined.len());
     let sentence = joined[..end].trim();
     if sentence.chars().count() > 240 {
         let cut: String = sentence.chars().take(240).collect();

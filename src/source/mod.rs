@@ -34,7 +34,7 @@ pub mod walk;
 
 pub use authored::{Authored, AuthoredDocs, DocSource, authored_docs};
 pub use chunk::{Chunk, CommentSpan, DEFAULT_MAX_LINES, chunk_file};
-pub use comments::{comment_body, first_sentence};
+pub use comments::{comment_body, first_sentence, sentence_end};
 pub use doc::{ModuleDoc, module_doc};
 pub use error::SourceError;
 pub use interface::{Comments, UnknownView, View, view};

@@ -10,7 +10,8 @@ pub fn smollm2_tokenizer() -> Option<(tempfile::TempDir, isg::llm::TextTokenizer
     let gguf_path = crate::prereq::smollm2_gguf()?;
     let gguf = isg::gguf::Gguf::open(&gguf_path).expect("the GGUF opens");
     let dir = tempfile::tempdir().expect("temp dir");
-    isg::convert::tokenizer::write_tokenizer_files(&gguf, dir.path()).expect("tokenizer files");
+    isg::convert::tokenizer_files::write_tokenizer_files(&gguf, dir.path())
+        .expect("tokenizer files");
     let tok = isg::llm::TextTokenizer::load(dir.path()).expect("tokenizer loads");
     Some((dir, tok))
 }

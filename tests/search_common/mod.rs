@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use isg::pipeline::sink::{SUMMARIES_FILE, read_records};
-use isg::pipeline::{Kind, ProgressMode, SummarizeSettings, summarize};
+use isg::output::{SUMMARIES_FILE, read_records};
+use isg::pipeline::summarize;
+use isg::record::Kind;
+use isg::run::{ProgressMode, SummarizeSettings};
 use isg::search::VectorCache;
 
 use crate::pipeline_common::stand_in;

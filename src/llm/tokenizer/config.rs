@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::TextTokenizerError;
+use crate::llm::text_error::TextTokenizerError;
 
 /// What the side files say, before token strings are resolved to ids.
 #[derive(Debug, Default, Clone)]

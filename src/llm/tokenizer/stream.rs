@@ -1,6 +1,7 @@
 //! Turning generated ids into text as they arrive.
 
-use super::{TextTokenizer, TextTokenizerError};
+use super::TextTokenizer;
+use crate::llm::text_error::TextTokenizerError;
 
 /// An incremental decoder: feed it ids one at a time with [`TextDecoder::push`], get back the
 /// text they complete.

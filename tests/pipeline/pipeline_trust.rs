@@ -1,0 +1,278 @@
+//! Lines a reader can trust, at every level, with a scripted stand-in engine: the root and the
+//! directories take what the authors wrote first (manifest, README, module docs); a directory
+//! without docs gets a line from what its children say; an answer that says the opposite of
+//! the code or restates the chunk's place is never shown; no shown line opens with "The <x>
+//! module:"; a broken manifest, a missing README or an empty directory still give lines.
+
+use std::path::Path;
+
+use isg::output::read_records;
+use isg::pipeline::summarize;
+use isg::record::{Kind, SummaryRecord};
+use isg::run::EchoBackend;
+use isg::run::{ProgressMode, SummarizeSettings};
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn settings(root: &Path, out: &Path) -> SummarizeSettings {
+    let mut s = SummarizeSettings::new(root);
+    s.out_dir = out.to_path_buf();
+    s.max_prompt_tokens = Some(1 << 19);
+    s.progress = ProgressMode::Quiet;
+    s
+}
+
+/// The user's part of a prompt (after the examples).
+fn last_turn(prompt: &str) -> &str {
+    prompt.rsplit("<|im_start|>user\n").next().unwrap_or(prompt)
+}
+
+/// A stand-in whose answers follow the prompt's last turn: `rules` are (marker, answer) pairs,
+/// the first whose marker the turn contains answers; others get a plain phrase.
+fn scripted(rules: &'static [(&'static str, &'static str)]) -> EchoBackend {
+    EchoBackend::new()
+        .with_id("scripted")
+        .with_context(1 << 20)
+        .with_parallel(2)
+        .with_answer(move |prompt, _| {
+            let turn = last_turn(prompt);
+            rules
+                .iter()
+                .find(|(m, _)| turn.contains(m))
+                .map_or("Keeps station readings in order.", |(_, a)| a)
+                .to_string()
+        })
+}
+
+fn find<'a>(recs: &'a [SummaryRecord], kind: Kind, path: &str) -> &'a SummaryRecord {
+    recs.iter()
+        .find(|r| r.kind == kind && r.path == path)
+        .unwrap_or_else(|| panic!("no {kind:?} record for {path}"))
+}
+
+const SENSOR_CODE: &str = "pub struct Dht { pin: u8 }\n\nimpl Dht {\n    pub fn read(&self) -> (f32, f32) {\n        let raw_pulse_train = self.pin as f32;\n        (raw_pulse_train, 0.0)\n    }\n}\n";
+
+#[test]
+fn authored_docs_come_first_at_every_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A folder name that says nothing: the project is named by its manifest.
+    let root = tmp.path().join("checkout-7");
+    write(
+        &root,
+        "Cargo.toml",
+        "[package]\nname = \"weather-station\"\nversion = \"0.1.0\"\ndescription = \"Reads sensors and publishes hourly weather reports\"\n",
+    );
+    write(
+        &root,
+        "README.md",
+        "# weather-station\n\n[![ci](https://example.org/b.svg)](https://example.org)\n\nA small station that reads its sensors every minute.\n",
+    );
+    write(
+        &root,
+        "src/lib.rs",
+        "//! The weather station: sensors in, reports out.\n\npub mod sensors;\npub mod report;\n",
+    );
+    write(
+        &root,
+        "src/sensors/mod.rs",
+        "//! Drivers for the station's temperature and humidity sensors.\n\npub mod dht;\n",
+    );
+    write(&root, "src/sensors/dht.rs", SENSOR_CODE);
+    // A directory without any doc of its own.
+    write(
+        &root,
+        "src/report/hourly.rs",
+        "pub fn hourly(xs: &[f32]) -> f32 {\n    xs.iter().sum::<f32>() / xs.len() as f32\n}\n",
+    );
+    write(
+        &root,
+        "src/report/publish.rs",
+        "pub fn publish(line: &str) {\n    println!(\"{line}\");\n}\n",
+    );
+    let out = tmp.path().join("out");
+    static RULES: &[(&str, &str)] = &[
+        (
+            "Directory: src/report\n",
+            "Hourly averages of the readings, printed as lines.",
+        ),
+        (
+            "What is this directory for?",
+            "Keeps station readings in order.",
+        ),
+    ];
+    let backend = scripted(RULES);
+    summarize(&backend, &settings(&root, &out)).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+
+    let root_rec = find(&recs, Kind::Root, ".");
+    assert_eq!(
+        root_rec.summary,
+        "Reads sensors and publishes hourly weather reports."
+    );
+    assert_eq!(root_rec.topic, "weather-station");
+    assert_eq!(root_rec.origin.as_deref(), Some("manifest"));
+    assert_eq!(root_rec.origin_file.as_deref(), Some("Cargo.toml"));
+
+    let src = find(&recs, Kind::Dir, "src");
+    assert_eq!(src.summary, "The weather station: sensors in, reports out.");
+    assert_eq!(src.origin.as_deref(), Some("module_doc"));
+    assert_eq!(src.origin_file.as_deref(), Some("src/lib.rs"));
+    let sensors = find(&recs, Kind::Dir, "src/sensors");
+    assert_eq!(
+        sensors.summary,
+        "Drivers for the station's temperature and humidity sensors."
+    );
+    // A file with its own module doc takes it too.
+    let sensors_mod = find(&recs, Kind::File, "src/sensors/mod.rs");
+    assert_eq!(sensors_mod.summary, sensors.summary);
+    // The directory without docs is asked about, with its children's lines in the prompt.
+    let report = find(&recs, Kind::Dir, "src/report");
+    assert_eq!(
+        report.summary,
+        "Hourly averages of the readings, printed as lines."
+    );
+    assert!(report.origin.is_none() && !report.fallback);
+    let asked: Vec<String> = backend
+        .take_prompts()
+        .iter()
+        .map(|p| last_turn(p).to_string())
+        .filter(|t| t.contains("What is this directory for?"))
+        .collect();
+    assert_eq!(asked.len(), 1, "only src/report has no doc: {asked:?}");
+    assert!(asked[0].contains("- hourly.rs: "), "{}", asked[0]);
+
+    // The project's name heads the map, and no shown line opens with the topic.
+    let md = std::fs::read_to_string(out.join("SUMMARY.md")).unwrap();
+    assert!(
+        md.contains("Reads sensors and publishes hourly weather reports."),
+        "{md}"
+    );
+    assert!(!md.contains(" module: "), "{md}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(!html.contains(" module: "));
+    for r in &recs {
+        assert!(
+            !r.summary.starts_with("The ") || !r.summary.contains(" module: "),
+            "{r:?}"
+        );
+    }
+    let run = isg::output::read_report(&out.join("run.json")).unwrap();
+    let stats = run.rollup.unwrap();
+    assert_eq!(stats.root_name, "weather-station");
+    assert!(stats.authored >= 4, "{stats:?}");
+}
+
+#[test]
+fn a_broken_manifest_no_readme_and_an_empty_directory_still_give_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("station");
+    write(&root, "Cargo.toml", "[package\nname = \"unterminated\n");
+    write(&root, "README.md", "\0\0binary\0");
+    std::fs::create_dir_all(root.join("empty/deeper")).unwrap();
+    write(&root, "src/dht.rs", SENSOR_CODE);
+    write(
+        &root,
+        "src/hourly.rs",
+        "pub fn hourly(xs: &[f32]) -> f32 {\n    xs.iter().sum::<f32>() / xs.len() as f32\n}\n",
+    );
+    let out = tmp.path().join("out");
+    summarize(&scripted(&[]), &settings(&root, &out)).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let root_rec = find(&recs, Kind::Root, ".");
+    assert_eq!(
+        root_rec.topic, "station",
+        "the folder names it when nothing else does"
+    );
+    assert!(!root_rec.summary.is_empty());
+    // The root has one child (`src/`) and takes its line.
+    let src = find(&recs, Kind::Dir, "src");
+    assert_eq!(root_rec.summary, src.summary);
+    assert_eq!(src.summary, "Keeps station readings in order.");
+    assert!(!recs.iter().any(|r| r.path.starts_with("empty")));
+}
+
+#[test]
+fn an_answer_that_contradicts_the_code_or_restates_its_place_is_not_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("conv");
+    // The body holds a word the interface view leaves out, so the second request (in the code
+    // view) can be told apart.
+    write(
+        &root,
+        "src/weights.rs",
+        "/// Converts a GGUF file's tensors to ONNX initializers.\npub fn gguf_to_onnx(src: &str) -> usize {\n    let code_view_marker = src.len();\n    code_view_marker\n}\n",
+    );
+    write(
+        &root,
+        "src/place.rs",
+        "/// Counts the sensors on the bus.\npub fn count_sensors(bus: &[u8]) -> usize {\n    bus.len()\n}\n",
+    );
+    static RULES: &[(&str, &str)] = &[
+        (
+            "code_view_marker",
+            "Converts GGUF tensors to ONNX initializers.",
+        ),
+        ("gguf_to_onnx", "Converts ONNX weights to GGUF format."),
+        ("count_sensors", "Part 2 of the file."),
+    ];
+    let out = tmp.path().join("out");
+    let mut s = settings(&root, &out);
+    s.second_look = false;
+    summarize(&scripted(RULES), &s).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let weights = find(&recs, Kind::Chunk, "src/weights.rs");
+    assert_eq!(
+        weights.rejected.as_deref(),
+        Some("contradicts"),
+        "{weights:?}"
+    );
+    assert_eq!(
+        weights.summary,
+        "Converts GGUF tensors to ONNX initializers."
+    );
+    assert_eq!(weights.attempts, 2);
+    let place = find(&recs, Kind::Chunk, "src/place.rs");
+    assert_eq!(
+        place.rejected.as_deref(),
+        Some("boilerplate, boilerplate"),
+        "{place:?}"
+    );
+    assert!(place.fallback);
+    assert_eq!(place.summary, "Counts the sensors on the bus.");
+}
+
+#[test]
+fn a_poorly_supported_line_gets_a_second_look() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("look");
+    write(
+        &root,
+        "src/dht.rs",
+        "/// A DHT22 humidity sensor on one pin.\npub struct Dht { pin: u8 }\n\nimpl Dht {\n    pub fn read_humidity(&self) -> f32 {\n        let code_view_marker = self.pin as f32;\n        code_view_marker\n    }\n}\n",
+    );
+    static RULES: &[(&str, &str)] = &[
+        ("code_view_marker", "Reads humidity from a DHT sensor pin."),
+        ("Dht", "Parses configuration files from disk."),
+    ];
+    let out = tmp.path().join("out");
+    let backend = scripted(RULES);
+    let mut s = settings(&root, &out);
+    s.second_look = true;
+    summarize(&backend, &s).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let chunk = find(&recs, Kind::Chunk, "src/dht.rs");
+    assert_eq!(chunk.summary, "Reads humidity from a DHT sensor pin.");
+    assert!(chunk.rejected.is_none() && !chunk.fallback, "{chunk:?}");
+    // Without the second look (the default) the first answer stands.
+    let out2 = tmp.path().join("out2");
+    summarize(&scripted(RULES), &settings(&root, &out2)).unwrap();
+    let recs = read_records(&out2.join("summaries.jsonl")).unwrap();
+    assert_eq!(
+        find(&recs, Kind::Chunk, "src/dht.rs").summary,
+        "Parses configuration files from disk."
+    );
+}
