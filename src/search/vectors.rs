@@ -204,16 +204,7 @@ impl VectorCache {
             let sum = checksum(&bytes[start..]);
             bytes.extend_from_slice(&sum);
         }
-        let tmp = self
-            .path
-            .with_file_name(format!(".{VECTORS_FILE}.tmp-{}", std::process::id()));
-        let result = File::create(&tmp)
-            .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
-            .and_then(|()| std::fs::rename(&tmp, &self.path));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result?;
+        crate::atomic_file::write(&self.path, &bytes)?;
         let set: std::collections::HashSet<Key> = unique.iter().map(|k| **k).collect();
         self.vectors.retain(|k, _| set.contains(k));
         self.lines_in_file = set.len();
