@@ -9,7 +9,8 @@
 //! [`Model::submit`]; a [`Completion`] with its timings, or an [`EngineError`], flows out, and
 //! [`EngineStats`] add up the totals. `ort` stays inside this module: other layers see only the
 //! types re-exported here, and [`runtime`] and [`device`] for locating the library and checking
-//! the provider. [`Embedder`] runs a sentence encoder: lines in, unit vectors out.
+//! the provider. [`Embedder`] runs a sentence encoder: lines in, unit vectors out. [`GraphTimer`]
+//! times a small graph (the weight-width calibration's projections).
 
 mod baseline;
 mod chat;
@@ -24,6 +25,7 @@ mod probe;
 pub mod runtime;
 mod sample;
 mod session_runner;
+mod timing;
 mod tokenizer;
 
 pub use baseline::plain_prefill_seconds;
@@ -41,4 +43,5 @@ pub use probe::{OpenedSession, Probe, ProbeError, open_session};
 pub use runtime::{RuntimeError, RuntimeInfo};
 pub use sample::Sampling;
 pub use session_runner::{DecodeRow, DecoderError, DecoderIo, SessionRunner, SessionSettings};
+pub use timing::{GraphTimer, TimingError};
 pub use tokenizer::{TextDecoder, TextTokenizer, TextTokenizerError};
