@@ -192,7 +192,7 @@ pub enum CalibrateError {
     },
 }
 
-/// Writes the graph of layer 0's MLP at `bits` (input `x` `[rows, hidden]`, output `y`) as
+/// Writes the graph of layer 0's MLP at `bits` (input `x` `[1, rows, hidden]`, output `y`) as
 /// `dir/mlp-<bits>.onnx`; returns its path and the hidden size.
 pub fn write_mlp_graph(
     gguf: &Gguf,
@@ -208,8 +208,11 @@ pub fn write_mlp_graph(
     };
     let mut g = GraphBuilder::new(&data, &format!("{stem}.onnx_data")).map_err(io(&data))?;
     let h = spec.hidden as i64;
-    g.input("x", DataType::Float, &[Dim::sym("rows"), Dim::Fixed(h)]);
-    g.output("y", DataType::Float, &[Dim::sym("rows"), Dim::Fixed(h)]);
+    // `[1, rows, hidden]`: the decoder's activations are `[batch, sequence, hidden]` (Q4_1
+    // corrections reshape them so).
+    let dims = [Dim::Fixed(1), Dim::sym("rows"), Dim::Fixed(h)];
+    g.input("x", DataType::Float, &dims);
+    g.output("y", DataType::Float, &dims);
     let opts = GraphOptions {
         format: weight_format(bits),
         float16: bits == Bits::B16,

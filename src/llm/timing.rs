@@ -1,4 +1,5 @@
-//! Timing a small graph with one float input `[rows, width]` through the loaded ONNX Runtime:
+//! Timing a small graph with one float input `[1, rows, width]` (one sequence of `rows` tokens)
+//! through the loaded ONNX Runtime:
 //! what the weight-width calibration of [`crate::convert::calibrate`] runs its projections on.
 
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ pub struct GraphTimer {
 
 impl GraphTimer {
     /// Loads `model` on `threads` intra-op threads (0: ONNX Runtime's default) with every graph
-    /// optimization, as the engine's sessions are; `input` is its float input `[rows, width]`.
+    /// optimization, as the engine's sessions are; `input` is its float input `[1, rows, width]`.
     pub fn open(
         model: &Path,
         input: &str,
@@ -81,7 +82,8 @@ impl GraphTimer {
                 (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
             })
             .collect();
-        let x = Tensor::from_array(([rows, self.width], values)).map_err(|e| err(e.to_string()))?;
+        let x =
+            Tensor::from_array(([1, rows, self.width], values)).map_err(|e| err(e.to_string()))?;
         let inputs = ort::inputs![self.input.as_str() => x];
         let start = Instant::now();
         let out = self.session.run(inputs).map_err(|e| err(e.to_string()))?;
