@@ -15,7 +15,8 @@
 #    and how far isg is from twice llama.cpp's speed when it is short of that.
 #
 # Environment: ISG_SESSIONS (sessions of isg bench, default 2 as in `isg summarize`),
-# THREADS (llama.cpp threads, default: all cores), BUILD_JOBS (default 2), ISG_HOME (isg's cache).
+# THREADS (llama.cpp threads; default: all cores, and also 1, the faster run compared), BUILD_JOBS
+# (default 2), ISG_HOME (isg's cache).
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION=0.3.36 # its sdist carries the llama.cpp source that is built
@@ -104,36 +105,51 @@ step "isg bench on $model (sessions $sessions)"
     { cat "$work/isg.txt" >&2; die "isg bench failed"; }
 
 ctx=$(((NPL * (PP + TG) + 1023) / 1024 * 1024)) # every sequence's own prompt and output
-step "llama-batched-bench on $gguf (-c $ctx -t $threads)"
-llama_cmd=("$bench_bin" -m "$gguf" -c "$ctx" -b 2048 -ub 512 -npp "$PP" -ntg "$TG" -npl "$NPL"
-    -t "$threads" -tb "$threads" --output-format jsonl)
-"${llama_cmd[@]}" >"$work/llama.jsonl" 2>"$work/llama.log" ||
-    { tail -n 20 "$work/llama.log" >&2; die "llama-batched-bench failed; see $work/llama.log"; }
+# llama.cpp's threads wait for each other at every operation, which costs most when other work
+# shares the cores: it runs with all of them and with one, and the faster run is compared.
+thread_counts="$threads"
+[[ "$threads" -gt 1 && -z "${THREADS:-}" ]] && thread_counts="$threads 1"
+: >"$work/llama.jsonl"
+for t in $thread_counts; do
+    step "llama-batched-bench on $gguf (-c $ctx -t $t)"
+    llama_cmd=("$bench_bin" -m "$gguf" -c "$ctx" -b 2048 -ub 512 -npp "$PP" -ntg "$TG" -npl "$NPL"
+        -t "$t" -tb "$t" --output-format jsonl)
+    "${llama_cmd[@]}" >>"$work/llama.jsonl" 2>"$work/llama-t$t.log" ||
+        { tail -n 20 "$work/llama-t$t.log" >&2; die "llama-batched-bench failed; see $work/llama-t$t.log"; }
+done
 grep -q '"pp"' "$work/llama.jsonl" ||
-    die "llama-batched-bench printed no result row (context too small?); see $work/llama.log"
+    die "llama-batched-bench printed no result row (context too small?); see $work/llama-t*.log"
+load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+llama_shown="llama-batched-bench -m $gguf -c $ctx -b 2048 -ub 512 -npp $PP -ntg $TG -npl $NPL -t T -tb T, T in: $thread_counts"
 
 python3 - "$work/isg.json" "$work/llama.jsonl" <<PY || die "reading the results failed"
 import json, sys
 isg = json.load(open(sys.argv[1]))[0]
-ll = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")][-1]
+runs = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]
+ll = min(runs, key=lambda r: r["t"])
 print("cpu              $cpu, $(nproc) cores, flags: ${ext:-none}")
-print("load average     $load at the start (the machine is shared with other builds: figures are noisy)")
+print("load average     $load at the start, $load_end at the end (1, 5, 15 min; above 1 per core,")
+print("                 other work shares the machine and the figures are noisy)")
 print("model            $model: isg runs its converted folder (weights: ${weights:-unknown}), llama.cpp the GGUF")
 print("                 $gguf")
 print("                 as it is (Q4_K_M blocks); isg's i8 = 8-bit rows through MatMulIntegerToFloat,")
 print("                 what --bits auto gives on AVX-512 VNNI or AMX; on AVX2-only CPUs it may pick 4-bit blocks")
 print(f"shapes           {ll['pl']} sequences x ({ll['pp']} prompt + {ll['tg']} generated) tokens, prompts not shared")
 print(f"isg              isg bench --model $model --parallel $NPL --prompt-tokens $PP --new-tokens $TG --sessions $sessions")
-print(f"llama.cpp        ${llama_cmd[*]}" .replace("$bench_bin", "llama-batched-bench"))
+print(f"llama.cpp        $llama_shown")
 print(f"llama.cpp build  llama-cpp-python $LLAMA_CPP_PYTHON_VERSION's vendored tree, Release, GGML_NATIVE")
 print()
 print(f"{'':17}{'prefill tok/s':>14}{'decode tok/s':>14}{'total s':>10}")
 isg_total = isg["wall_s"]
 print(f"{'isg':17}{isg['prefill_tok_s']:>14.0f}{isg['decode_tok_s']:>14.1f}{isg_total:>10.2f}")
-print(f"{'llama.cpp':17}{ll['speed_pp']:>14.0f}{ll['speed_tg']:>14.1f}{ll['t']:>10.2f}")
+for r in runs:
+    name = f"llama.cpp -t {r['n_threads']}" + (" *" if r is ll and len(runs) > 1 else "")
+    print(f"{name:17}{r['speed_pp']:>14.0f}{r['speed_tg']:>14.1f}{r['t']:>10.2f}")
 rp = isg["prefill_tok_s"] / ll["speed_pp"]
 rd = isg["decode_tok_s"] / ll["speed_tg"]
 rt = ll["t"] / isg_total
+if len(runs) > 1:
+    print("(* the faster llama.cpp run, compared below)")
 print(f"{'isg / llama.cpp':17}{rp:>13.2f}x{rd:>13.2f}x{rt:>9.2f}x  (total: llama.cpp seconds / isg seconds)")
 print()
 print("isg's total is the wall time of the 20 requests (prefill and decode interleaved by its engine);")

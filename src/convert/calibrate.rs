@@ -183,7 +183,7 @@ pub enum CalibrateError {
     #[error(transparent)]
     Convert(#[from] ConvertError),
     /// A graph could not be loaded or run.
-    #[error("timing the {bits}-bit graph: {message}")]
+    #[error("timing the `--bits {bits}` graph: {message}")]
     Run {
         /// The width being timed.
         bits: &'static str,

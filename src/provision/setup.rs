@@ -124,14 +124,16 @@ pub fn ensure_model(
 /// first-layer MLP through ONNX Runtime ([`calibrate::auto_choice`]; ONNX Runtime is located
 /// first when it is not loaded yet), else the CPU-feature rule, the reason saying why.
 pub fn auto_width(gguf: &Path) -> WidthChoice {
-    if crate::llm::runtime::loaded().is_none() && !calibrate::skip_requested() {
-        // Located only (not fetched): what cannot be found leaves the CPU-feature rule.
-        let _ = crate::llm::runtime::ensure(None);
+    if !calibrate::skip_requested() {
+        if crate::llm::runtime::loaded().is_none() {
+            // Located only (not fetched): what cannot be found leaves the CPU-feature rule.
+            let _ = crate::llm::runtime::ensure(None);
+        }
+        eprintln!(
+            "isg: timing {} weights on this CPU...",
+            calibrate::CANDIDATES.map(|b| b.name()).join(", ")
+        );
     }
-    eprintln!(
-        "isg: timing {} weights on this CPU...",
-        calibrate::CANDIDATES.map(|b| b.name()).join(", ")
-    );
     calibrate::auto_choice(
         gguf,
         &calibrate::CalibrationSettings::default(),
