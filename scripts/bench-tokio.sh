@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Summarizes the whole tokio crate (1.54.1, from the cargo registry) into a fresh output folder
-# (no cache carried over) and prints wall time, chunks/min, tokens/s and peak RSS from its run.json.
+# (no cache carried over) and prints wall time, chunks/min, prefill and decode tokens/s, peak RSS
+# and the roll-up's share of the wall time from its run.json.
 #
 # Usage:
 #   scripts/bench-tokio.sh [FLAGS...]                 one run with these `isg summarize` flags
@@ -31,6 +32,7 @@ set -f # configurations are split on spaces; their globs go to isg as they are
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
 ext="$(grep -o -w -E 'avx512_vnni|amx_tile|avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "cpu              $cpu, $(nproc) cores, ${ext:-no AVX}"
+echo "load average     $(cut -d' ' -f1-3 /proc/loadavg) at the start (above 0.5 per core: other work shares the machine)"
 
 # One run: prints its figures and leaves its wall time in $wall.
 run_one() {
@@ -39,8 +41,8 @@ run_one() {
     echo "summarizing $tokio into $out with: $*" >&2
     # shellcheck disable=SC2068
     "$here/target/release/isg" summarize "$tokio" --quiet --out "$out" $@ || status=$?
-    python3 - "$out/run.json" <<'PY'
-import json, sys
+    CPU_EXT="$ext" NCORES="$(nproc)" python3 - "$out/run.json" <<'PY'
+import json, os, sys
 r = json.load(open(sys.argv[1]))
 t, s = r["totals"], r["times"]
 print(f"model            {r['model']}")
@@ -53,6 +55,26 @@ print(f"prefill tok/s    {t['prefill_tok_s']:.0f}")
 print(f"decode tok/s     {t['decode_tok_s']:.0f}")
 print(f"peak RSS         {t['peak_rss_bytes'] / 2**20:.0f} MiB")
 print("stage seconds    " + ", ".join(f"{k} {v:.1f}" for k, v in s.items()))
+ru = r.get("rollup")
+if ru:
+    share = ru["seconds"] / max(t["wall_seconds"], 1e-9)
+    print(f"roll-up          {ru['seconds']:.1f} s of {t['wall_seconds']:.1f} s ({share:.0%} of the wall time): "
+          f"{ru['computed']} lines asked, {ru['copied']} copied, {ru.get('authored', 0)} authored, "
+          f"{ru.get('only_child', 0)} only-child, {ru['cached']} cached")
+else:
+    print("roll-up          none ran")
+# Targets for all of tokio with the default model on 2 cores: 6 min with AMX, 25 min with AVX2 only.
+ext, cores = os.environ.get("CPU_EXT", "").split(), int(os.environ.get("NCORES", "0"))
+kind, target = (("AMX", 6) if "amx_tile" in ext else ("AVX2 only", 25) if "avx2" in ext and "avx512f" not in ext
+                else (None, None))
+minutes = t["wall_seconds"] / 60
+if target is None or cores != 2:
+    print(f"target           none set for this CPU ({cores} cores, {' '.join(ext) or 'no AVX'}); {minutes:.1f} min")
+elif minutes <= target:
+    print(f"target           <= {target} min on 2 {kind} cores: met ({minutes:.1f} min)")
+else:
+    print(f"target           <= {target} min on 2 {kind} cores: NOT met, {minutes:.1f} min "
+          f"({minutes - target:.1f} min over, a {minutes / target:.2f}x speed-up needed)")
 PY
     wall="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["wall_seconds"])' "$out/run.json")"
     echo "outputs in $out" >&2

@@ -106,7 +106,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             println!("weights        {} ({})", w.bits.describe(), w.reason);
         }
         println!(
-            "cpu            {} ({}); --bits auto picks {}-bit: {}",
+            "cpu            {} ({}); --bits auto picks by timing each width at setup (by these features alone: {}-bit: {})",
             cpu.model_name.as_deref().unwrap_or("unknown"),
             cpu.summary(),
             auto.bits.number(),

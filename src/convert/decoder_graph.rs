@@ -174,6 +174,13 @@ impl<'a> DecoderGraph<'a> {
         Ok(())
     }
 
+    /// Only layer `i`'s MLP (gate, up, SiLU, down, encoded and multiplied as in [`Self::build`])
+    /// on the input `x`; returns its output. The weight-width calibration
+    /// ([`super::calibrate`]) times this.
+    pub fn build_mlp(mut self, i: usize, x: &str) -> Result<String, ConvertError> {
+        self.mlp(i, x)
+    }
+
     fn const_i64(&mut self, v: &[i64]) -> Result<String, ConvertError> {
         self.g.const_i64(v).map_err(|e| self.io_err(e))
     }

@@ -6,9 +6,11 @@
 //! files. [`ConvertOptions`] picks the weight precision, which logits are computed and the KV
 //! cache type; [`ConvertReport`] says what was written. The folder is assembled in a temporary
 //! directory beside the destination and renamed into place at the end, so a half-finished
-//! conversion is never mistaken for a finished one. [`width`] picks the weight width for this CPU.
+//! conversion is never mistaken for a finished one. [`width`] records the weight width and picks it
+//! from the CPU's features; [`calibrate`] picks it by timing each width on this CPU.
 
 pub mod bert;
+pub mod calibrate;
 pub mod config;
 pub mod decoder_graph;
 pub mod llama;
@@ -351,6 +353,16 @@ pub fn convert(
 }
 
 /// Writes every file of the folder into `dir`; returns whether tokenizer files were written.
+/// How the projections of a model converted at `bits` are stored.
+pub(crate) fn weight_format(bits: Bits) -> WeightFormat {
+    match bits {
+        Bits::B4 => WeightFormat::Int4,
+        Bits::B8 => WeightFormat::Int8,
+        Bits::I8 => WeightFormat::Int8Rows,
+        Bits::B16 | Bits::B32 => WeightFormat::Float,
+    }
+}
+
 fn write_folder(
     gguf: &Gguf,
     spec: &ModelSpec,
@@ -360,12 +372,7 @@ fn write_folder(
     let data_path = dir.join("model.onnx_data");
     let mut g = GraphBuilder::new(&data_path, "model.onnx_data").map_err(io_at(&data_path))?;
     let gopts = GraphOptions {
-        format: match opts.bits {
-            Bits::B4 => WeightFormat::Int4,
-            Bits::B8 => WeightFormat::Int8,
-            Bits::I8 => WeightFormat::Int8Rows,
-            Bits::B16 | Bits::B32 => WeightFormat::Float,
-        },
+        format: weight_format(opts.bits),
         float16: opts.bits == Bits::B16,
         logits: opts.logits,
         kv: opts.kv_dtype,

@@ -1,8 +1,9 @@
-//! Which weights (4-bit `MatMulNBits` blocks, or 8-bit rows multiplied by `MatMulIntegerToFloat`) are
-//! fastest on this CPU, decided from its features, and the record of that choice kept in a model
-//! folder (`isg-weights.txt`).
+//! The record of a model folder's weight width (`isg-weights.txt`: the width, why, how it was
+//! chosen and, when it was measured, what each width timed), and the rule that picks a width
+//! from the CPU's features alone ([`choose_bits`]), which `--bits auto` follows when it does not
+//! measure ([`super::calibrate`] is what measures).
 //!
-//! The rule ([`choose_bits`]): AMX or AVX-512 VNNI → 8-bit rows (`i8`), otherwise (AVX2 only,
+//! The rule: AMX or AVX-512 VNNI → 8-bit rows (`i8`), otherwise (AVX2 only,
 //! or anything else) → 4-bit blocks. Measured with `isg bench --parallel 20 --prompt-tokens 450
 //! --new-tokens 20 --sessions 2` on Qwen2.5-Coder-0.5B: on a 2-core AMD EPYC with AVX-512 VNNI,
 //! 8-bit blocks gave 20.6 requests/min against 19.4 for 4-bit, and 8-bit rows ran 1.5 to 2.4
@@ -10,11 +11,86 @@
 //! a single linear layer (896 → 4,864, 20 and 512 rows, one thread) ran 2.1 to 2.7 times as fast
 //! through `MatMulIntegerToFloat` as through 8-bit `MatMulNBits`. On a 2-core AMD EPYC with AVX2 and no
 //! AVX-512, 4-bit blocks gave 19.4 against 12.9 for 8-bit blocks (1.5× faster); 8-bit rows have
-//! not been measured on such a CPU, so it keeps 4-bit blocks.
+//! not been measured on such a CPU, so the rule keeps 4-bit blocks there.
 
 use std::path::Path;
 
 use super::Bits;
+
+/// Prompt tokens prefilled per chunk in [`Timing::cost`] (all of tokio with the default model:
+/// about 280 per chunk beside the shared head, whose cache is computed once).
+pub const PREFILL_TOKENS: f64 = 280.0;
+
+/// Tokens generated per chunk in [`Timing::cost`] (a one-sentence answer).
+pub const DECODE_TOKENS: f64 = 20.0;
+
+/// One width's fastest runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// The width.
+    pub bits: Bits,
+    /// Rows of the prefill-sized run.
+    pub prefill_rows: usize,
+    /// Its fastest run, in milliseconds.
+    pub prefill_ms: f64,
+    /// Rows of the decode-sized run.
+    pub decode_rows: usize,
+    /// Its fastest run, in milliseconds.
+    pub decode_ms: f64,
+}
+
+impl Timing {
+    /// Milliseconds these projections would take for one chunk: [`PREFILL_TOKENS`] rows at the
+    /// prefill run's rate plus [`DECODE_TOKENS`] rows at the decode run's rate.
+    pub fn cost(&self) -> f64 {
+        let per_row = |ms: f64, rows: usize| ms / rows.max(1) as f64;
+        PREFILL_TOKENS * per_row(self.prefill_ms, self.prefill_rows)
+            + DECODE_TOKENS * per_row(self.decode_ms, self.decode_rows)
+    }
+
+    /// Whether both times are real (finite and positive).
+    pub fn is_valid(&self) -> bool {
+        [self.prefill_ms, self.decode_ms]
+            .iter()
+            .all(|t| t.is_finite() && *t > 0.0)
+            && self.prefill_rows > 0
+            && self.decode_rows > 0
+    }
+
+    /// The line kept in `isg-weights.txt`:
+    /// `timing i8 prefill_rows 256 prefill_ms 12.345 decode_rows 20 decode_ms 1.234`.
+    pub fn to_line(&self) -> String {
+        format!(
+            "timing {} prefill_rows {} prefill_ms {:.4} decode_rows {} decode_ms {:.4}",
+            self.bits.name(),
+            self.prefill_rows,
+            self.prefill_ms,
+            self.decode_rows,
+            self.decode_ms
+        )
+    }
+
+    /// Reads a [`Timing::to_line`] line; `None` for anything else.
+    pub fn from_line(line: &str) -> Option<Timing> {
+        let mut words = line.strip_prefix("timing ")?.split_whitespace();
+        let bits = Bits::from_name(words.next()?)?;
+        let mut field = |key: &str| -> Option<&str> {
+            (words.next()? == key).then_some(())?;
+            words.next()
+        };
+        let prefill_rows = field("prefill_rows")?.parse().ok()?;
+        let prefill_ms = field("prefill_ms")?.parse().ok()?;
+        let decode_rows = field("decode_rows")?.parse().ok()?;
+        let decode_ms = field("decode_ms")?.parse().ok()?;
+        Some(Timing {
+            bits,
+            prefill_rows,
+            prefill_ms,
+            decode_rows,
+            decode_ms,
+        })
+    }
+}
 
 /// The CPU features the rule reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,13 +164,66 @@ impl CpuFeatures {
     }
 }
 
-/// A weight width and why it was chosen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a width was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceSource {
+    /// Named with `--bits`.
+    Asked,
+    /// Timed on this CPU ([`super::calibrate`]).
+    Measured,
+    /// From the CPU's features ([`choose_bits`]), without timing.
+    CpuFeatures,
+    /// Not said: a record written before this was recorded.
+    Unrecorded,
+}
+
+impl ChoiceSource {
+    /// The word in [`RECORD_FILE`]: `asked`, `measured`, `cpu-features`, `unrecorded`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChoiceSource::Asked => "asked",
+            ChoiceSource::Measured => "measured",
+            ChoiceSource::CpuFeatures => "cpu-features",
+            ChoiceSource::Unrecorded => "unrecorded",
+        }
+    }
+
+    /// From a [`ChoiceSource::name`].
+    pub fn from_name(name: &str) -> Option<ChoiceSource> {
+        [
+            ChoiceSource::Asked,
+            ChoiceSource::Measured,
+            ChoiceSource::CpuFeatures,
+            ChoiceSource::Unrecorded,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// A weight width, why it was chosen, and the timings it was chosen by (if any).
+#[derive(Debug, Clone, PartialEq)]
 pub struct WidthChoice {
     /// The width.
     pub bits: Bits,
     /// Why, in one line.
     pub reason: String,
+    /// How.
+    pub source: ChoiceSource,
+    /// What each width measured, when [`ChoiceSource::Measured`].
+    pub timings: Vec<Timing>,
+}
+
+impl WidthChoice {
+    /// The width named with `--bits`.
+    pub fn asked(bits: Bits) -> WidthChoice {
+        WidthChoice {
+            bits,
+            reason: format!("asked for with --bits {}", bits.name()),
+            source: ChoiceSource::Asked,
+            timings: Vec::new(),
+        }
+    }
 }
 
 /// The rule: AMX or AVX-512 VNNI → 8-bit rows with `MatMulIntegerToFloat`, else 4-bit blocks.
@@ -123,35 +252,55 @@ pub fn choose_bits(cpu: &CpuFeatures) -> WidthChoice {
     WidthChoice {
         bits,
         reason: reason.into(),
+        source: ChoiceSource::CpuFeatures,
+        timings: Vec::new(),
     }
 }
 
 /// File in a model folder that records the weight width and why.
 pub const RECORD_FILE: &str = "isg-weights.txt";
 
-/// Writes `bits N` and `why ...` into the folder's [`RECORD_FILE`].
+/// Writes `bits N`, `why ...`, `by SOURCE` and one `timing ...` line per timed width into the
+/// folder's [`RECORD_FILE`].
 pub fn write_record(dir: &Path, choice: &WidthChoice) -> std::io::Result<()> {
-    std::fs::write(
-        dir.join(RECORD_FILE),
-        format!("bits {}\nwhy {}\n", choice.bits.name(), choice.reason),
-    )
+    let mut text = format!(
+        "bits {}\nwhy {}\nby {}\n",
+        choice.bits.name(),
+        choice.reason,
+        choice.source.name()
+    );
+    for t in &choice.timings {
+        text.push_str(&t.to_line());
+        text.push('\n');
+    }
+    std::fs::write(dir.join(RECORD_FILE), text)
 }
 
-/// Reads a folder's [`RECORD_FILE`], if it has a well-formed one.
+/// Reads a folder's [`RECORD_FILE`], if it has a well-formed one. A record without a `by` line
+/// (written before it was kept) reads as [`ChoiceSource::Unrecorded`]; lines it does not know
+/// are passed over.
 pub fn read_record(dir: &Path) -> Option<WidthChoice> {
     let text = std::fs::read_to_string(dir.join(RECORD_FILE)).ok()?;
     let mut bits = None;
     let mut reason = String::new();
+    let mut source = ChoiceSource::Unrecorded;
+    let mut timings = Vec::new();
     for line in text.lines() {
         if let Some(n) = line.strip_prefix("bits ") {
             bits = Bits::from_name(n.trim());
         } else if let Some(r) = line.strip_prefix("why ") {
             reason = r.to_string();
+        } else if let Some(b) = line.strip_prefix("by ") {
+            source = ChoiceSource::from_name(b.trim())?;
+        } else if let Some(t) = Timing::from_line(line) {
+            timings.push(t);
         }
     }
     Some(WidthChoice {
         bits: bits?,
         reason,
+        source,
+        timings,
     })
 }
 
@@ -206,5 +355,46 @@ mod tests {
         assert_eq!(read_record(dir.path()), Some(choice));
         std::fs::write(dir.path().join(RECORD_FILE), "bits 5\n").unwrap();
         assert!(read_record(dir.path()).is_none());
+        std::fs::write(dir.path().join(RECORD_FILE), "bits 4\nby guessed\n").unwrap();
+        assert!(read_record(dir.path()).is_none());
+    }
+
+    #[test]
+    fn a_measured_record_round_trips_with_its_timings() {
+        let dir = tempfile::tempdir().unwrap();
+        let timings: Vec<Timing> = [(Bits::I8, 9.5, 1.25), (Bits::B4, 30.0, 2.0)]
+            .into_iter()
+            .map(|(bits, prefill_ms, decode_ms)| Timing {
+                bits,
+                prefill_rows: 256,
+                prefill_ms,
+                decode_rows: 20,
+                decode_ms,
+            })
+            .collect();
+        let choice = super::super::calibrate::decide(&timings).unwrap();
+        write_record(dir.path(), &choice).unwrap();
+        let back = read_record(dir.path()).unwrap();
+        assert_eq!(back, choice);
+        assert_eq!(back.source, ChoiceSource::Measured);
+        assert_eq!(back.timings.len(), 2);
+        let asked = WidthChoice::asked(Bits::B8);
+        write_record(dir.path(), &asked).unwrap();
+        assert_eq!(read_record(dir.path()), Some(asked));
+    }
+
+    #[test]
+    fn a_record_from_before_sources_were_kept_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(RECORD_FILE),
+            "bits i8\nwhy the CPU has AVX-512 VNNI: 8-bit rows\n",
+        )
+        .unwrap();
+        let r = read_record(dir.path()).unwrap();
+        assert_eq!(r.bits, Bits::I8);
+        assert_eq!(r.source, ChoiceSource::Unrecorded);
+        assert!(r.timings.is_empty());
+        assert!(r.reason.contains("VNNI"));
     }
 }

