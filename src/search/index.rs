@@ -24,7 +24,7 @@ pub const LINE_WORD_WEIGHT: f32 = 0.5;
 
 /// Taken off a directory's score: a file is the more precise answer when a directory and one
 /// of its files (its `mod.rs`, `__init__.py`) say the same.
-pub const DIR_PRIOR: f32 = 0.1;
+pub const DIR_PRIOR: f32 = 0.2;
 
 /// One line that can be found: a chunk, a file or a directory.
 #[derive(Debug, Clone, PartialEq)]
