@@ -10,6 +10,9 @@
 #                                                     the ratio of their wall times (B / A)
 # Flags are split on spaces, e.g. --compare "--model smollm2-135m" "--model qwen2.5-coder-0.5b".
 # Add `--include 'src/sync/**'` to a configuration to time a part of tokio.
+# For the AVX2 kernels on an AVX-512 machine: scripts/as-avx2.sh scripts/bench-tokio.sh --model DIR,
+# with DIR a model folder converted under that mask (scripts/bench-vs-llamacpp.sh with
+# CPU_KIND=avx2 leaves one in its cache).
 # The CPU model and its vector extensions are printed first: figures from different machines
 # do not compare.
 set -euo pipefail
@@ -26,12 +29,19 @@ if [[ -z "$tokio" ]]; then
     tokio="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/tokio-1.54.1 | head -n1)"
 fi
 
-cargo build --release -q --manifest-path "$here/Cargo.toml"
+# Never under the CPUID mask (scripts/as-avx2.sh): rustc installs its own SIGSEGV handler.
+env -u LD_PRELOAD -u GLIBC_TUNABLES cargo build --release -q --manifest-path "$here/Cargo.toml"
 set -f # configurations are split on spaces; their globs go to isg as they are
 
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
 ext="$(grep -o -w -E 'avx512_vnni|amx_tile|avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
-echo "cpu              $cpu, $(nproc) cores, ${ext:-no AVX}"
+if [[ "${ISG_CPU_MASK:-}" == avx2 ]]; then
+    # Under scripts/as-avx2.sh: the kernels see AVX2 and FMA only.
+    echo "cpu              $cpu, $(nproc) cores, $ext; AVX-512, VNNI and AMX hidden by scripts/as-avx2.sh"
+    ext="avx2"
+else
+    echo "cpu              $cpu, $(nproc) cores, ${ext:-no AVX}"
+fi
 echo "load average     $(cut -d' ' -f1-3 /proc/loadavg) at the start (above 0.5 per core: other work shares the machine)"
 
 # One run: prints its figures and leaves its wall time in $wall.

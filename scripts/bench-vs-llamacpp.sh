@@ -17,6 +17,14 @@
 # Environment: ISG_SESSIONS (sessions of isg bench, default 2 as in `isg summarize`),
 # THREADS (llama.cpp threads; default: all cores, and also 1, the faster run compared), BUILD_JOBS
 # (default 2), ISG_HOME (isg's cache).
+#   CPU_KIND=avx2   both programs run under scripts/as-avx2.sh (AVX-512, AVX-VNNI and AMX hidden
+#                   from CPUID), llama.cpp built for AVX2 + FMA instead of -march=native, and isg
+#                   on a copy of the model converted under that mask (so `--bits auto` measures
+#                   the AVX2 kernels). Needs a CPU with CPUID faulting.
+#   ISG_BITS="auto 4 8 i8"
+#                   isg widths to bench, each converted from the same GGUF into the bench cache
+#                   (default: the model as `isg setup` converted it; with CPU_KIND=avx2, auto).
+#                   The first is the one compared with llama.cpp.
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION=0.3.36 # its sdist carries the llama.cpp source that is built
@@ -37,12 +45,31 @@ isg_home="${ISG_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/isg}"
 threads="${THREADS:-$(nproc)}"
 sessions="${ISG_SESSIONS:-2}"
 jobs="${BUILD_JOBS:-2}"
+kind="${CPU_KIND:-native}"
 lcpp="$cache/llama.cpp-$LLAMA_CPP_PYTHON_VERSION"
-bench_bin="$lcpp/build/bin/llama-batched-bench"
+wrap=()
+ggml_flags=(-DGGML_NATIVE=ON)
+build_dir="$lcpp/build"
+case "$kind" in
+native) ;;
+avx2)
+    wrap=("$here/scripts/as-avx2.sh")
+    ggml_flags=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+        -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF)
+    build_dir="$lcpp/build-avx2"
+    "${wrap[@]}" true || die "cannot hide AVX-512 here (see scripts/as-avx2.sh)"
+    ;;
+*) die "CPU_KIND must be native or avx2, not $kind" ;;
+esac
+bench_bin="$build_dir/bin/llama-batched-bench"
 mkdir -p "$cache" || die "cannot create $cache"
 
 # --- llama.cpp -------------------------------------------------------------------------------
-if [[ ! -x "$bench_bin" ]]; then
+# build_llama DIR CMAKE_FLAGS...: llama-batched-bench built into DIR (once).
+build_llama() {
+    local dir="$1"
+    shift
+    [[ -x "$dir/bin/llama-batched-bench" ]] && return 0
     venv="$cache/venv"
     if [[ ! -x "$venv/bin/ninja" || ! -x "$venv/bin/cmake" ]]; then
         step "making $venv with cmake and ninja"
@@ -66,16 +93,16 @@ if [[ ! -x "$bench_bin" ]]; then
         mv "$dl/$top/vendor/llama.cpp" "$lcpp/src" || die "moving the llama.cpp tree failed"
         rm -rf "$dl"
     fi
-    step "building llama-batched-bench in $lcpp/build ($jobs jobs, niced)"
-    PATH="$venv/bin:$PATH" cmake -S "$lcpp/src" -B "$lcpp/build" -G Ninja \
-        -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF \
+    step "building llama-batched-bench in $dir ($*; $jobs jobs, niced)"
+    PATH="$venv/bin:$PATH" cmake -S "$lcpp/src" -B "$dir" -G Ninja \
+        -DCMAKE_BUILD_TYPE=Release "$@" -DBUILD_SHARED_LIBS=OFF \
         -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
         -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_TOOLS=ON \
-        >"$lcpp/cmake.log" 2>&1 || die "cmake configure failed; see $lcpp/cmake.log"
-    PATH="$venv/bin:$PATH" nice -n 10 ninja -C "$lcpp/build" -j "$jobs" llama-batched-bench \
-        >"$lcpp/build.log" 2>&1 || die "building llama-batched-bench failed; see $lcpp/build.log"
-    [[ -x "$bench_bin" ]] || die "the build finished but $bench_bin is missing"
-fi
+        >"$dir.cmake.log" 2>&1 || die "cmake configure failed; see $dir.cmake.log"
+    PATH="$venv/bin:$PATH" nice -n 10 ninja -C "$dir" -j "$jobs" llama-batched-bench \
+        >"$dir.build.log" 2>&1 || die "building llama-batched-bench failed; see $dir.build.log"
+    [[ -x "$dir/bin/llama-batched-bench" ]] || die "the build finished but $dir/bin/llama-batched-bench is missing"
+}
 
 # --- isg -------------------------------------------------------------------------------------
 step "building isg (release)"
@@ -92,17 +119,61 @@ if [[ -z "$gguf" ]]; then
     gguf="$(ls "$isg_home/downloads/$model"/*.gguf 2>/dev/null | head -n1 || true)"
     [[ -n "$gguf" ]] || die "no GGUF under $isg_home/downloads/$model after isg setup"
 fi
-weights="$(sed -n 's/^bits //p' "$isg_home/models/$model/isg-weights.txt" 2>/dev/null || true)"
+build_llama "$build_dir" "${ggml_flags[@]}"
+# A short run first: llama.cpp's AMX matrix kernel crashes on some AMX machines
+# (ggml-org/llama.cpp#20824). There it is rebuilt without AMX, and the output says so.
+smoke=("$bench_bin" -m "$gguf" -c 512 -b 512 -ub 512 -npp 64 -ntg 2 -npl 1 -t 1)
+if ! "${wrap[@]}" "${smoke[@]}" >"$cache/smoke.log" 2>&1; then
+    if [[ "$kind" == native ]] && grep -q -w amx_int8 /proc/cpuinfo; then
+        step "llama-batched-bench failed a short run with its AMX kernels; building it without them"
+        no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+        ggml_flags=(-DGGML_NATIVE=ON "-DCMAKE_C_FLAGS=$no_amx" "-DCMAKE_CXX_FLAGS=$no_amx")
+        build_dir="$lcpp/build-no-amx"
+        bench_bin="$build_dir/bin/llama-batched-bench"
+        build_llama "$build_dir" "${ggml_flags[@]}"
+        smoke[0]="$bench_bin"
+        "${smoke[@]}" >"$cache/smoke.log" 2>&1 ||
+            die "llama-batched-bench fails a short run even without AMX; see $cache/smoke.log"
+    else
+        die "llama-batched-bench fails a short run; see $cache/smoke.log"
+    fi
+fi
 
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
 ext="$(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512_bf16|amx_tile|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+[[ "$kind" == avx2 ]] && ext="avx2 fma as both programs see them (this CPU has: ${ext}; the rest hidden by scripts/as-avx2.sh)"
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 work="$(mktemp -d -t isg-vs-llamacpp.XXXXXX)"
-step "isg bench on $model (sessions $sessions)"
-"$isg" bench --model "$model" --parallel "$NPL" --prompt-tokens "$PP" --new-tokens "$TG" \
-    --sessions "$sessions" --json "$work/isg.json" >"$work/isg.txt" 2>&1 ||
-    { cat "$work/isg.txt" >&2; die "isg bench failed"; }
+widths="${ISG_BITS:-}"
+[[ -z "$widths" && "$kind" == avx2 ]] && widths=auto
+: >"$work/isg.jsonl"
+if [[ -z "$widths" ]]; then
+    targets=("$model")
+    labels=("$(sed -n 's/^bits //p' "$isg_home/models/$model/isg-weights.txt" 2>/dev/null || echo unknown) (isg setup)")
+else
+    targets=() labels=()
+    for b in $widths; do
+        dir="$cache/models-$kind/$model-$b"
+        if [[ ! -f "$dir/isg-weights.txt" ]]; then
+            step "converting $gguf at --bits $b into $dir${wrap:+ (under the AVX2 mask)}"
+            rm -rf "$dir"
+            "${wrap[@]}" "$isg" convert "$gguf" "$dir" --bits "$b" >"$work/convert-$b.txt" 2>&1 ||
+                { cat "$work/convert-$b.txt" >&2; die "isg convert --bits $b failed"; }
+        fi
+        targets+=("$dir")
+        labels+=("$(sed -n 's/^bits //p' "$dir/isg-weights.txt") (--bits $b)")
+    done
+fi
+for i in "${!targets[@]}"; do
+    step "isg bench on ${targets[$i]} (${labels[$i]}, sessions $sessions)"
+    "${wrap[@]}" "$isg" bench --model "${targets[$i]}" --parallel "$NPL" --prompt-tokens "$PP" --new-tokens "$TG" \
+        --sessions "$sessions" --json "$work/isg-$i.json" >"$work/isg-$i.txt" 2>&1 ||
+        { cat "$work/isg-$i.txt" >&2; die "isg bench failed"; }
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; r["label"]=sys.argv[2]; print(json.dumps(r))' \
+        "$work/isg-$i.json" "${labels[$i]}" >>"$work/isg.jsonl"
+done
+weights="${labels[0]}"
 
 ctx=$(((NPL * (PP + TG) + 1023) / 1024 * 1024)) # every sequence's own prompt and output
 # llama.cpp's threads wait for each other at every operation, which costs most when other work
@@ -114,7 +185,7 @@ for t in $thread_counts; do
     step "llama-batched-bench on $gguf (-c $ctx -t $t)"
     llama_cmd=("$bench_bin" -m "$gguf" -c "$ctx" -b 2048 -ub 512 -npp "$PP" -ntg "$TG" -npl "$NPL"
         -t "$t" -tb "$t" --output-format jsonl)
-    "${llama_cmd[@]}" >>"$work/llama.jsonl" 2>"$work/llama-t$t.log" ||
+    "${wrap[@]}" "${llama_cmd[@]}" >>"$work/llama.jsonl" 2>"$work/llama-t$t.log" ||
         { tail -n 20 "$work/llama-t$t.log" >&2; die "llama-batched-bench failed; see $work/llama-t$t.log"; }
 done
 grep -q '"pp"' "$work/llama.jsonl" ||
@@ -122,34 +193,39 @@ grep -q '"pp"' "$work/llama.jsonl" ||
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 llama_shown="llama-batched-bench -m $gguf -c $ctx -b 2048 -ub 512 -npp $PP -ntg $TG -npl $NPL -t T -tb T, T in: $thread_counts"
 
-python3 - "$work/isg.json" "$work/llama.jsonl" <<PY || die "reading the results failed"
+python3 - "$work/isg.jsonl" "$work/llama.jsonl" <<PY || die "reading the results failed"
 import json, sys
-isg = json.load(open(sys.argv[1]))[0]
+isgs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+isg = isgs[0]
 runs = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]
 ll = min(runs, key=lambda r: r["t"])
 print("cpu              $cpu, $(nproc) cores, flags: ${ext:-none}")
 print("load average     $load at the start, $load_end at the end (1, 5, 15 min; above 1 per core,")
 print("                 other work shares the machine and the figures are noisy)")
-print("model            $model: isg runs its converted folder (weights: ${weights:-unknown}), llama.cpp the GGUF")
+print("model            $model: isg runs its converted folder (weights: $weights), llama.cpp the GGUF")
 print("                 $gguf")
 print("                 as it is (Q4_K_M blocks); isg's i8 = 8-bit rows through MatMulIntegerToFloat,")
-print("                 what --bits auto gives on AVX-512 VNNI or AMX; on AVX2-only CPUs it may pick 4-bit blocks")
+print("                 4 / 8 = 4-bit / 8-bit MatMulNBits blocks; --bits auto times them and keeps the fastest")
 print(f"shapes           {ll['pl']} sequences x ({ll['pp']} prompt + {ll['tg']} generated) tokens, prompts not shared")
-print(f"isg              isg bench --model $model --parallel $NPL --prompt-tokens $PP --new-tokens $TG --sessions $sessions")
+print(f"isg              isg bench --model {'$model' if len(isgs) == 1 and '${widths}' == '' else 'FOLDER'} --parallel $NPL --prompt-tokens $PP --new-tokens $TG --sessions $sessions")
+if '${widths}':
+    print(f"                 FOLDER: the GGUF converted at each width into $cache/models-$kind/")
 print(f"llama.cpp        $llama_shown")
-print(f"llama.cpp build  llama-cpp-python $LLAMA_CPP_PYTHON_VERSION's vendored tree, Release, GGML_NATIVE")
+print(f"llama.cpp build  llama-cpp-python $LLAMA_CPP_PYTHON_VERSION's vendored tree, Release, ${ggml_flags[*]}")
 print()
 print(f"{'':17}{'prefill tok/s':>14}{'decode tok/s':>14}{'total s':>10}")
 isg_total = isg["wall_s"]
-print(f"{'isg':17}{isg['prefill_tok_s']:>14.0f}{isg['decode_tok_s']:>14.1f}{isg_total:>10.2f}")
+for r in isgs:
+    name = "isg " + r["label"].split(" (")[0] + (" *" if r is isg and len(isgs) > 1 else "")
+    print(f"{name:17}{r['prefill_tok_s']:>14.0f}{r['decode_tok_s']:>14.1f}{r['wall_s']:>10.2f}")
 for r in runs:
     name = f"llama.cpp -t {r['n_threads']}" + (" *" if r is ll and len(runs) > 1 else "")
     print(f"{name:17}{r['speed_pp']:>14.0f}{r['speed_tg']:>14.1f}{r['t']:>10.2f}")
 rp = isg["prefill_tok_s"] / ll["speed_pp"]
 rd = isg["decode_tok_s"] / ll["speed_tg"]
 rt = ll["t"] / isg_total
-if len(runs) > 1:
-    print("(* the faster llama.cpp run, compared below)")
+if len(runs) > 1 or len(isgs) > 1:
+    print("(* the runs compared below: isg's first width, llama.cpp's faster run)")
 print(f"{'isg / llama.cpp':17}{rp:>13.2f}x{rd:>13.2f}x{rt:>9.2f}x  (total: llama.cpp seconds / isg seconds)")
 print()
 print("isg's total is the wall time of the 20 requests (prefill and decode interleaved by its engine);")

@@ -106,26 +106,26 @@ pub struct CpuFeatures {
 }
 
 impl CpuFeatures {
-    /// This machine's features: from /proc/cpuinfo where there is one, else from the
-    /// instruction-set checks of the standard library.
+    /// This machine's features as its kernels will see them: the flags from CPUID (what ONNX
+    /// Runtime dispatches on, and what a CPUID mask such as `scripts/as-avx2.sh` changes), the
+    /// name from /proc/cpuinfo. Off x86_64, both come from /proc/cpuinfo.
     pub fn detect() -> CpuFeatures {
-        if let Ok(text) = std::fs::read_to_string("/proc/cpuinfo") {
-            let f = CpuFeatures::from_cpuinfo(&text);
-            if f.model_name.is_some() {
-                return f;
-            }
-        }
+        let from_file = std::fs::read_to_string("/proc/cpuinfo")
+            .map(|text| CpuFeatures::from_cpuinfo(&text))
+            .unwrap_or_default();
         #[cfg(target_arch = "x86_64")]
         {
             CpuFeatures {
-                model_name: None,
+                model_name: from_file.model_name,
                 avx2: std::arch::is_x86_feature_detected!("avx2"),
                 avx512_vnni: std::arch::is_x86_feature_detected!("avx512vnni"),
-                amx_int8: false,
+                // The kernel lists amx_int8 only when it enables the tile state; CPUID says
+                // whether this process is shown it.
+                amx_int8: from_file.amx_int8 && cpuid_amx_int8(),
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        CpuFeatures::default()
+        from_file
     }
 
     /// Reads the first processor's `model name` and `flags` of /proc/cpuinfo text.
@@ -162,6 +162,14 @@ impl CpuFeatures {
             names.join(" ")
         }
     }
+}
+
+/// Whether CPUID leaf 7 reports AMX-INT8 (EDX bit 25).
+#[cfg(target_arch = "x86_64")]
+fn cpuid_amx_int8() -> bool {
+    // Leaf 0 says whether leaf 7 exists.
+    let max_leaf = std::arch::x86_64::__cpuid(0).eax;
+    max_leaf >= 7 && std::arch::x86_64::__cpuid_count(7, 0).edx & (1 << 25) != 0
 }
 
 /// How a width was chosen.
@@ -344,6 +352,22 @@ mod tests {
         let f = CpuFeatures::from_cpuinfo("model name : X\nflags : avx2 avx512_vnnix amx_int8\n");
         assert!(f.avx2 && !f.avx512_vnni && f.amx_int8);
         assert_eq!(CpuFeatures::from_cpuinfo("").summary(), "none");
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn detected_flags_are_what_cpuid_shows_this_process() {
+        let f = CpuFeatures::detect();
+        assert_eq!(f.avx2, std::arch::is_x86_feature_detected!("avx2"));
+        assert_eq!(
+            f.avx512_vnni,
+            std::arch::is_x86_feature_detected!("avx512vnni")
+        );
+        // AMX needs both the CPU (CPUID) and the kernel (/proc/cpuinfo) to say so.
+        let listed = std::fs::read_to_string("/proc/cpuinfo")
+            .map(|t| CpuFeatures::from_cpuinfo(&t).amx_int8)
+            .unwrap_or(false);
+        assert_eq!(f.amx_int8, listed && cpuid_amx_int8());
     }
 
     #[test]
