@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, default_value = "4G")]
     max_memory: String,
     /// Prompt tokens per prefill run.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = isg::llm::DEFAULT_PREFILL_CHUNK)]
     prefill_chunk: usize,
     /// ONNX Runtime sessions sharing the streams (and one container of pre-packed weights);
     /// each gets an equal share of the streams, the memory budget and the cores.

@@ -273,7 +273,7 @@ mod tests {
         for name in ["i8 ", "4 ", "8 "] {
             assert!(c.reason.contains(name), "{}", c.reason);
         }
-        // Where 4-bit is faster at both sizes (an AVX2-only CPU, say), 4-bit wins.
+        // Where 4-bit is faster at both sizes (a CPU without AVX2, say), 4-bit wins.
         let t = [
             timing(Bits::I8, 60.0, 3.0),
             timing(Bits::B4, 30.0, 1.0),

@@ -248,14 +248,11 @@ pub fn choose_bits(cpu: &CpuFeatures) -> WidthChoice {
         )
     } else if cpu.avx2 {
         (
-            Bits::B4,
-            "the CPU has AVX2 but no AVX-512 VNNI or AMX: 4-bit measured 1.5x faster than 8-bit",
+            Bits::I8,
+            "the CPU has AVX2 but no AVX-512 VNNI or AMX: 8-bit rows measured fastest with ONNX Runtime's AVX2 kernels (layer 0's MLP: 56 ms per chunk against 87 for 4-bit and 140 for 8-bit blocks)",
         )
     } else {
-        (
-            Bits::B4,
-            "no AVX-512 VNNI or AMX found: 4-bit, the smaller weights",
-        )
+        (Bits::B4, "no AVX2 found: 4-bit, the smaller weights")
     };
     WidthChoice {
         bits,
@@ -330,7 +327,7 @@ mod tests {
         assert_eq!(choose_bits(&cpu(true, true, false)).bits, Bits::I8);
         assert_eq!(choose_bits(&cpu(true, true, true)).bits, Bits::I8);
         assert_eq!(choose_bits(&cpu(true, false, true)).bits, Bits::I8);
-        assert_eq!(choose_bits(&cpu(true, false, false)).bits, Bits::B4);
+        assert_eq!(choose_bits(&cpu(true, false, false)).bits, Bits::I8);
         assert_eq!(choose_bits(&cpu(false, false, false)).bits, Bits::B4);
         assert!(
             choose_bits(&cpu(true, false, false))

@@ -33,7 +33,9 @@ use super::session_runner::{DecodeRow, DecoderError, SessionRunner};
 pub struct EngineConfig {
     /// Sequences in flight at once.
     pub parallel: usize,
-    /// Prompt tokens per prefill run.
+    /// Prompt tokens per prefill run. Pieces of 256 prefilled the default model 1.2x faster than
+    /// 512 on AMX (20 prompts of 450 tokens, 2 sessions: 1,104-1,129 against 921-941 tok/s) and
+    /// as fast on the AVX2 kernels (382 against 377).
     pub prefill_chunk: usize,
     /// Memory budget in bytes for the whole process (weights, caches, activations).
     pub max_memory: u64,
@@ -41,11 +43,14 @@ pub struct EngineConfig {
     pub max_context: usize,
 }
 
+/// Prompt tokens per prefill run unless told otherwise (see [`EngineConfig::prefill_chunk`]).
+pub const DEFAULT_PREFILL_CHUNK: usize = 256;
+
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             parallel: 20,
-            prefill_chunk: 512,
+            prefill_chunk: DEFAULT_PREFILL_CHUNK,
             max_memory: 4 << 30,
             max_context: 4096,
         }

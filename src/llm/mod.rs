@@ -35,8 +35,8 @@ pub use device::{Device, DeviceError};
 pub use discover::{DecoderIo, KvStrategy};
 pub use embed::{EmbedError, Embedder};
 pub use engine::{
-    Completion, Engine, EngineConfig, EngineError, EngineStats, Finish, Pending, Request,
-    StopCheck, StopFn,
+    Completion, DEFAULT_PREFILL_CHUNK, Engine, EngineConfig, EngineError, EngineStats, Finish,
+    Pending, Request, StopCheck, StopFn,
 };
 pub use kv::{KvDtype, KvPool, KvShape};
 pub use model::{MemoryBudgetError, Model, ModelSettings};

@@ -4,8 +4,9 @@
 //! only directories are asked for, the file records too), a [`crate::run::Backend`] and
 //! [`RollupSettings`], and returns the new `file`, `dir` and `root` [`crate::record::SummaryRecord`]s with
 //! [`crate::record::RollupStats`]. It works bottom-up: every file with several chunks is asked about at once
-//! (a one-chunk file's line is its chunk's line, no request), then the directories one depth at
-//! a time, deepest first, each depth submitted to the engine as one batch, the root last. A
+//! (a one-chunk file's line is its chunk's line, no request), then the directories by height
+//! (the longest way down to a file: every directory of files alone first, whatever its depth),
+//! each height submitted to the engine as one batch, the root last. A
 //! prompt ([`prompt`]) shows a file's item names and chunk lines, or a directory's children's
 //! lines, without line numbers; its cache key is the hash of that text with the model, the
 //! roll-up prompt version and the token cap, kept in the run's [`crate::run::Cache`]. So editing one

@@ -141,12 +141,16 @@ pub fn roll_up(
         run.level(jobs, cache)?;
     }
     if settings.levels != Levels::Files {
-        let max_depth = tree.nodes.iter().map(|n| n.depth).max().unwrap_or(0);
-        for depth in (0..=max_depth).rev() {
+        // A directory needs only its children's lines, so directories go by height (the longest
+        // way down to a file), not by depth: every directory of files alone is in the first
+        // batch, whatever its depth, and the engine's streams are fuller.
+        let heights = dir_heights(&tree);
+        let max_height = heights.iter().copied().max().unwrap_or(0);
+        for height in 1..=max_height {
             let jobs: Vec<Job> = (0..tree.nodes.len())
                 .filter(|&n| {
                     let node = &tree.nodes[n];
-                    node.depth == depth && matches!(node.kind, Kind::Dir | Kind::Root)
+                    heights[n] == height && matches!(node.kind, Kind::Dir | Kind::Root)
                 })
                 .collect::<Vec<usize>>()
                 .into_iter()
@@ -509,6 +513,20 @@ impl Runner<'_> {
     }
 }
 
+/// Each node's height: 0 for a file or chunk, else one more than its highest child's (an empty
+/// directory is 1). Children come after their parents in `tree.nodes`, so one pass from the end
+/// sees every child first.
+fn dir_heights(tree: &Tree) -> Vec<usize> {
+    let mut heights = vec![0; tree.nodes.len()];
+    for n in (0..tree.nodes.len()).rev() {
+        let node = &tree.nodes[n];
+        if matches!(node.kind, Kind::Dir | Kind::Root) {
+            heights[n] = 1 + node.children.iter().map(|&c| heights[c]).max().unwrap_or(0);
+        }
+    }
+    heights
+}
+
 /// The record of a line the authors wrote: no request, grounded in their own words.
 fn authored_record(mut record: SummaryRecord, doc: &Authored) -> SummaryRecord {
     record.summary = doc.line.clone();
@@ -575,4 +593,51 @@ pub fn order_records(records: &mut Vec<SummaryRecord>) {
     ordered.extend(slots.into_iter().flatten());
     chunks.extend(ordered);
     *records = chunks;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(path: &str) -> SummaryRecord {
+        let file = crate::source::SourceFile::from_text(
+            path,
+            crate::source::Language::Rust,
+            "fn a() {}\n".to_string(),
+        );
+        let c = &crate::source::chunk_file(&file, 1000)[0];
+        SummaryRecord::for_chunk(c, "m")
+    }
+
+    #[test]
+    fn directories_of_files_alone_come_first_whatever_their_depth() {
+        let records = vec![
+            chunk("a/b/c/x.rs"),
+            chunk("a/y.rs"),
+            chunk("d/z.rs"),
+            chunk("top.rs"),
+        ];
+        let tree = Tree::build(&records);
+        let heights = dir_heights(&tree);
+        let height_of = |path: &str| {
+            let n = tree
+                .nodes
+                .iter()
+                .position(|n| n.path == path && matches!(n.kind, Kind::Dir | Kind::Root))
+                .unwrap_or_else(|| panic!("no directory {path}"));
+            heights[n]
+        };
+        // c/ (depth 3) and d/ (depth 1) hold files only: both go in the first batch.
+        assert_eq!(height_of("a/b/c"), 1);
+        assert_eq!(height_of("d"), 1);
+        assert_eq!(height_of("a/b"), 2);
+        assert_eq!(height_of("a"), 3);
+        assert_eq!(heights[0], 4, "the root is last");
+        // Files and chunks are no batch of their own.
+        for (n, node) in tree.nodes.iter().enumerate() {
+            if matches!(node.kind, Kind::File | Kind::Chunk) {
+                assert_eq!(heights[n], 0);
+            }
+        }
+    }
 }
