@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// prompt tokens).
     #[arg(long)]
     pub second_look: bool,
+    /// Ask the model about one-chunk files that open with a module doc too (by default they
+    /// take the doc's first sentence as their line, with no request).
+    #[arg(long)]
+    pub ask_documented: bool,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -75,6 +79,7 @@ impl RunArgs {
         s.max_prompt_tokens = self.max_prompt_tokens;
         s.max_new_tokens = self.max_new_tokens;
         s.second_look = self.second_look;
+        s.ask_documented = self.ask_documented;
         s.progress = if self.quiet {
             ProgressMode::Quiet
         } else {

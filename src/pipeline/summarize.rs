@@ -63,7 +63,8 @@ pub fn summarize_into(
         prompt_version: PROMPT_VERSION.to_string(),
     };
     let mut cache = Cache::open_scoped(out, scope)?;
-    let mut lookup = Lookup::new(&chunks, &key_settings, &cache);
+    let authored = (!settings.ask_documented).then_some(&docs);
+    let mut lookup = Lookup::new(&chunks, &key_settings, &cache, authored);
     let known = lookup.known();
     for sink in sinks.iter_mut() {
         sink.begin(&known)?;
@@ -290,6 +291,7 @@ fn totals(
         chunks: records.len(),
         cached: records.iter().filter(|r| r.cached).count(),
         computed: computed.len(),
+        authored: records.iter().filter(|r| r.origin.is_some()).count(),
         failed: records.iter().filter(|r| r.failed()).count(),
         rejected: records.iter().filter(|r| r.rejected.is_some()).count(),
         retried: records.iter().filter(|r| r.attempts > 1).count(),

@@ -15,8 +15,12 @@ pub struct Totals {
     pub chunks: usize,
     /// Chunks whose summary came from the cache.
     pub cached: usize,
-    /// Chunks summarized by this run.
+    /// Chunks summarized by this run (those that took their module doc's line included).
     pub computed: usize,
+    /// Chunks that are their whole file and took the first sentence of its module doc, with
+    /// no request.
+    #[serde(default)]
+    pub authored: usize,
     /// Chunks that failed (their records carry the error).
     pub failed: usize,
     /// Chunks with at least one rejected answer.

@@ -62,8 +62,8 @@ pub struct SummaryRecord {
     pub language: String,
     /// Names of the items defined in the chunk.
     pub symbols: Vec<String>,
-    /// The one-line summary: the model's accepted answer, or a line built from the chunk itself
-    /// when `fallback` is true.
+    /// The one-line summary: the model's accepted answer, a line built from the chunk itself
+    /// when `fallback` is true, or the authors' own line when `origin` says where it was read.
     pub summary: String,
     /// SHA-256 of the chunk text, lowercase hex.
     pub hash: String,

@@ -468,6 +468,7 @@ impl Runner<'_> {
             let grounds = Grounds {
                 text: &job.body,
                 path: &job.topic_path,
+                context: None,
             };
             let (summary, rejected) = match line_for(&raw, &grounds) {
                 Ok(line) => (line, None),

@@ -26,7 +26,7 @@ use super::stop::answer_settled;
 use super::support::{support, vocabulary};
 use crate::output::SummarySink;
 use crate::record::{PipelineError, Reduction, SummaryRecord};
-use crate::source::{Chunk, Comments, View};
+use crate::source::{AuthoredDocs, Chunk, Comments, View};
 
 /// Every chunk of a run looked up in the cache: the records found, and the chunks left to
 /// compute, one per distinct key, in source order.
@@ -41,14 +41,27 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    /// Looks every chunk up in `cache` under its key for `key_settings`.
-    pub fn new(chunks: &[Chunk], key_settings: &KeySettings, cache: &Cache) -> Lookup {
+    /// Looks every chunk up in `cache` under its key for `key_settings`. With `docs`, a chunk
+    /// that is its whole file, in a file whose module doc gives a line, takes that line
+    /// ([`authored_record`]) before the cache is asked: the authors' words need no request.
+    pub fn new(
+        chunks: &[Chunk],
+        key_settings: &KeySettings,
+        cache: &Cache,
+        docs: Option<&AuthoredDocs>,
+    ) -> Lookup {
         let model = key_settings.model.clone();
         let keys: Vec<String> = chunks.iter().map(|c| cache_key(c, key_settings)).collect();
+        let places = places(chunks);
         let slots: Vec<Option<SummaryRecord>> = chunks
             .iter()
             .zip(&keys)
-            .map(|(c, k)| cache.get(k).map(|e| cached_record(c, &model, e)))
+            .zip(&places)
+            .map(|((c, k), place)| {
+                docs.filter(|_| place.count == 1)
+                    .and_then(|d| authored_record(c, &model, d))
+                    .or_else(|| cache.get(k).map(|e| cached_record(c, &model, e)))
+            })
             .collect();
         let mut waiting: HashMap<String, Vec<usize>> = HashMap::new();
         let mut todo: Vec<usize> = Vec::new();
@@ -532,6 +545,20 @@ fn deliver(
     Ok(())
 }
 
+/// The record of a chunk that is its whole file, from the first sentence of the file's module
+/// doc (`//!`, a docstring) when `docs` has one: `origin` `module_doc`, no request made.
+pub fn authored_record(chunk: &Chunk, model: &str, docs: &AuthoredDocs) -> Option<SummaryRecord> {
+    let doc = docs.file_line(&chunk.path)?;
+    let mut r = SummaryRecord::for_chunk(chunk, model);
+    r.summary = doc.line.clone();
+    // Nothing was sent to the model: the view names what the line was read from.
+    r.view = doc.source.name().to_string();
+    r.grounded = grounded(chunk, &r.summary);
+    r.origin = Some(doc.source.name().to_string());
+    r.origin_file = Some(doc.file.clone());
+    Some(r)
+}
+
 /// The record of `chunk` from a cache entry.
 fn cached_record(chunk: &Chunk, model: &str, e: &CacheEntry) -> SummaryRecord {
     let mut r = SummaryRecord::for_chunk(chunk, model);
@@ -560,6 +587,7 @@ fn grounded(chunk: &Chunk, line: &str) -> bool {
         &Grounds {
             text: &chunk.text,
             path: &chunk.path,
+            context: chunk.parent.as_deref(),
         },
     )
 }

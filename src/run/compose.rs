@@ -37,6 +37,7 @@ pub fn summary_for(raw: &str, chunk: &Chunk) -> Result<String, Reject> {
     let grounds = Grounds {
         text: &chunk.text,
         path: &chunk.path,
+        context: chunk.parent.as_deref(),
     };
     line_for(raw, &grounds)
 }

@@ -59,13 +59,16 @@ impl Reject {
     }
 }
 
-/// What an answer must stand on: the chunk's text and its path.
+/// What an answer must stand on: the chunk's text, its path and the item it lies in.
 #[derive(Debug, Clone, Copy)]
 pub struct Grounds<'a> {
     /// The chunk's text (the code the model read a view of).
     pub text: &'a str,
     /// The file's path relative to the root.
     pub path: &'a str,
+    /// The item the chunk is a piece of, as the prompt names it (`impl Serializer for
+    /// MapKeySerializer` for the middle of a long impl block), when it is one.
+    pub context: Option<&'a str>,
 }
 
 /// Answers with fewer words say nothing ("Mocks.").
@@ -214,12 +217,31 @@ pub fn contradicted_direction(line: &str, text: &str) -> Option<(String, String)
 /// Whether `s` names a file path (`src/x.rs`, `a/b`, `x.py`).
 pub fn names_path(s: &str) -> bool {
     s.split_whitespace().any(|w| {
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '.');
-        (w.contains('/') && w != "I/O" && !w.eq_ignore_ascii_case("i/o"))
-            || [".rs", ".py", ".go", ".js", ".ts", ".c", ".h", ".cpp"]
-                .iter()
-                .any(|e| w.len() > e.len() && w.ends_with(e))
+        let w = w
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '.')
+            .trim_end_matches('.');
+        has_source_extension(w) || (w.contains('/') && looks_like_directory_path(w))
     })
+}
+
+/// Whether `w` ends with the extension of a source file (`lib.rs`, `main.go`).
+fn has_source_extension(w: &str) -> bool {
+    [".rs", ".py", ".go", ".js", ".ts", ".c", ".h", ".cpp"]
+        .iter()
+        .any(|e| w.len() > e.len() && w.ends_with(e))
+}
+
+/// Whether a word with a slash is a path (`src/io`, `./build`, `a/b/c`, `io_uring/ops`) rather
+/// than a pair of words (`I/O`, `key/value`, `read/write`, `TCP/UDP`, `and/or`).
+fn looks_like_directory_path(w: &str) -> bool {
+    let parts: Vec<&str> = w.split('/').collect();
+    w.starts_with(['.', '/', '~'])
+        || parts.len() > 2
+        || parts.iter().any(|p| {
+            p.is_empty()
+                || p.contains(['_', '.'])
+                || ["src", "lib", "tests", "test", "bin", "examples", "benches"].contains(p)
+        })
 }
 
 /// Phrases that fit any file, so say nothing about this one (lower case).
@@ -368,8 +390,10 @@ pub fn identifiers(s: &str) -> Vec<String> {
 pub fn invented(s: &str, grounds: &Grounds) -> Option<String> {
     let path = grounds.path.to_lowercase();
     identifiers(s).into_iter().find(|id| {
-        !id.split("::")
-            .all(|seg| grounded_name(seg, grounds.text, &path))
+        !id.split("::").all(|seg| {
+            grounded_name(seg, grounds.text, &path)
+                || grounds.context.is_some_and(|c| grounded_name(seg, c, ""))
+        })
     })
 }
 
@@ -496,6 +520,7 @@ mod tests {
         Grounds {
             text: TEXT,
             path: "tokio/src/sync/batch_semaphore.rs",
+            context: None,
         }
     }
 
@@ -552,6 +577,22 @@ mod tests {
             accept_for("Helpers used by lib.rs only.", &g),
             Err(Reject::Path)
         );
+        for path in [
+            "Helpers of src/io.",
+            "Shared by tests/support and the benches.",
+            "Operations under io_uring/ops.",
+        ] {
+            assert_eq!(accept_for(path, &g), Err(Reject::Path), "{path}");
+        }
+        // A slash between two words is not a path.
+        for words in [
+            "Represents a JSON key/value type.",
+            "Core functionality for vector I/O.",
+            "Read/write halves of a stream.",
+            "TCP/UDP helpers.",
+        ] {
+            assert!(accept_for(words, &g).is_ok(), "{words}");
+        }
         for b in [
             "A Rust library for building command-line applications.",
             "Documentation for the semaphore.",
@@ -615,6 +656,20 @@ mod tests {
             invented("Uses `Notify` and Semaphore.", &g).as_deref(),
             Some("Notify")
         );
+        // The middle of a long impl block: its type is named by the enclosing item.
+        let piece = Grounds {
+            text: "    fn serialize_none(self) -> Result<()> {\n        Err(key_must_be_a_string())\n    }\n",
+            path: "src/ser.rs",
+            context: Some("impl ser::Serializer for MapKeySerializer"),
+        };
+        assert_eq!(
+            invented("Serialization for `MapKeySerializer`.", &piece),
+            None
+        );
+        assert_eq!(
+            invented("Serialization for `MapSerializer`.", &piece).as_deref(),
+            Some("MapSerializer")
+        );
     }
 
     #[test]
@@ -624,6 +679,7 @@ mod tests {
         let g = Grounds {
             text,
             path: "src/convert/weights.rs",
+            context: None,
         };
         assert_eq!(
             accept_for("Convert ONNX weights to GGUF format.", &g),

@@ -23,14 +23,16 @@ pub struct Progress {
     show: Show,
     total: u64,
     done: u64,
-    /// Chunks that were done before this run's computing started (cache hits).
+    /// Chunks that were done before this run's computing started (cache hits and lines taken
+    /// from module docs).
     cached: u64,
     tokens: u64,
     start: Instant,
 }
 
 impl Progress {
-    /// Starts reporting `total` chunks of which `cached` are done already.
+    /// Starts reporting `total` chunks of which `cached` are done already (from the cache or
+    /// the authors' docs).
     pub fn new(mode: ProgressMode, total: u64, cached: u64) -> Progress {
         let show = match mode {
             ProgressMode::Quiet => Show::Quiet,
@@ -116,7 +118,7 @@ impl Progress {
             "?".to_string()
         };
         format!(
-            "isg: {}/{} chunks ({} cached), {:.0} tok/s, {:.0}s elapsed, ETA {eta}",
+            "isg: {}/{} chunks ({} known before asking), {:.0} tok/s, {:.0}s elapsed, ETA {eta}",
             self.done,
             self.total,
             self.cached,

@@ -73,6 +73,10 @@ pub struct SummarizeSettings {
     /// keep the better supported answer (see [`support`](super::support)); off by default.
     #[serde(default)]
     pub second_look: bool,
+    /// Ask the model about every chunk, even a whole file whose module doc already says what
+    /// it is for (by default such a chunk takes the doc's first sentence: no request).
+    #[serde(default)]
+    pub ask_documented: bool,
 }
 
 impl SummarizeSettings {
@@ -90,6 +94,7 @@ impl SummarizeSettings {
             wait_for_lock: false,
             design: super::prompt::DEFAULT_DESIGN.to_string(),
             second_look: false,
+            ask_documented: false,
         }
     }
 }

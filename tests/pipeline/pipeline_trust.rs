@@ -167,6 +167,85 @@ fn authored_docs_come_first_at_every_level() {
 }
 
 #[test]
+fn a_whole_file_with_a_module_doc_takes_its_line_without_a_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("station");
+    write(
+        &root,
+        "src/sensors.rs",
+        &format!("//! Drivers for the station's humidity sensors.\n\n{SENSOR_CODE}"),
+    );
+    // A file of several chunks: its module doc speaks for the file, not for each part.
+    let long: String = (0..40)
+        .map(|i| format!("pub fn reading_{i}() -> u32 {{\n    {i}\n}}\n\n"))
+        .collect();
+    write(
+        &root,
+        "src/readings.rs",
+        &format!("//! Fixed readings used by the station's self test.\n\n{long}"),
+    );
+    write(&root, "src/plain.rs", SENSOR_CODE);
+    let asked_about = |backend: &EchoBackend, path: &str| {
+        backend
+            .take_prompts()
+            .iter()
+            .filter(|p| last_turn(p).contains(&format!("File: {path}")))
+            .count()
+    };
+
+    let out = tmp.path().join("out");
+    let mut s = settings(&root, &out);
+    s.max_lines = 30;
+    let backend = scripted(&[]);
+    let report = summarize(&backend, &s).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let chunk = find(&recs, Kind::Chunk, "src/sensors.rs");
+    assert_eq!(chunk.summary, "Drivers for the station's humidity sensors.");
+    assert_eq!(chunk.origin.as_deref(), Some("module_doc"));
+    assert_eq!(chunk.origin_file.as_deref(), Some("src/sensors.rs"));
+    assert_eq!((chunk.prompt_tokens, chunk.attempts), (0, 0));
+    assert!(chunk.grounded && !chunk.fallback && !chunk.cached);
+    let parts: Vec<&SummaryRecord> = recs
+        .iter()
+        .filter(|r| r.kind == Kind::Chunk && r.path == "src/readings.rs")
+        .collect();
+    assert!(parts.len() > 1, "{parts:?}");
+    assert!(
+        parts
+            .iter()
+            .all(|r| r.origin.is_none() && r.prompt_tokens > 0)
+    );
+    assert_eq!(find(&recs, Kind::Chunk, "src/plain.rs").origin, None);
+    assert_eq!(report.totals.authored, 1);
+    assert_eq!(
+        report.totals.computed,
+        recs.iter().filter(|r| r.kind == Kind::Chunk).count()
+    );
+    let prompts = backend.prompts();
+    assert!(
+        !prompts
+            .iter()
+            .any(|p| last_turn(p).contains("File: src/sensors.rs")),
+        "the documented file was asked about"
+    );
+    assert!(asked_about(&backend, "src/readings.rs") > 1);
+
+    // Asked for, the model answers for it too, in a fresh folder.
+    let out = tmp.path().join("out-asked");
+    let mut s = settings(&root, &out);
+    s.max_lines = 30;
+    s.ask_documented = true;
+    let backend = scripted(&[]);
+    let report = summarize(&backend, &s).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let chunk = find(&recs, Kind::Chunk, "src/sensors.rs");
+    assert_eq!(chunk.summary, "Keeps station readings in order.");
+    assert!(chunk.origin.is_none() && chunk.prompt_tokens > 0);
+    assert_eq!(report.totals.authored, 0);
+    assert_eq!(asked_about(&backend, "src/sensors.rs"), 1);
+}
+
+#[test]
 fn a_broken_manifest_no_readme_and_an_empty_directory_still_give_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("station");

@@ -135,7 +135,15 @@ fn qualify(owner: Option<&str>, name: &str, sep: &str) -> String {
 /// A type name without generic arguments, references or pointers.
 fn bare_type(t: &str) -> String {
     let t = t.trim_start_matches(['&', '*', ' ']);
+    // A reference's lifetime (`&'a mut T`) is not part of the type's name.
+    let t = match t.strip_prefix('\'') {
+        Some(rest) => rest
+            .split_once(' ')
+            .map_or(t, |(_, after)| after.trim_start()),
+        None => t,
+    };
     let t = t.strip_prefix("mut ").unwrap_or(t);
+    let t = t.strip_prefix("const ").unwrap_or(t);
     let t = t.strip_prefix("dyn ").unwrap_or(t);
     let cut = t.find(['<', '[', '(']).unwrap_or(t.len());
     t[..cut].trim().to_string()
@@ -174,4 +182,19 @@ pub(crate) fn is_doc_syntax(text: &str) -> bool {
         || t.starts_with("//!")
         || (t.starts_with("/**") && !t.starts_with("/***") && !t.starts_with("/**/"))
         || t.starts_with("/*!")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_type;
+
+    #[test]
+    fn a_type_name_loses_references_lifetimes_and_generics() {
+        assert_eq!(bare_type("&'a mut Serializer<W, F>"), "Serializer");
+        assert_eq!(bare_type("&'static str"), "str");
+        assert_eq!(bare_type("&mut Vec<u8>"), "Vec");
+        assert_eq!(bare_type("*const Header"), "Header");
+        assert_eq!(bare_type("dyn Fn(u8)"), "Fn");
+        assert_eq!(bare_type("JoinHandle<T>"), "JoinHandle");
+    }
 }
