@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::source::{Chunk, Language, SourceFile, View, chunk_file, view};
 
 /// The version of the prompt wording and layout; part of every cache key.
-pub const PROMPT_VERSION: &str = "4";
+pub const PROMPT_VERSION: &str = "5";
 
 /// A worked example: a synthetic file and the line it should get.
 #[derive(Debug)]

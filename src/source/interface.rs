@@ -287,9 +287,56 @@ impl Renderer<'_, '_> {
     }
 
     fn items(&mut self, items: &[Item]) {
-        for it in overlapping(items, self.s, self.e) {
-            self.item(it);
+        let shown = overlapping(items, self.s, self.e);
+        // A test module beside other code is one line: the file is for the code, and a list
+        // of test names would draw the line towards the tests.
+        let tests: Vec<bool> = (0..shown.len())
+            .map(|i| self.is_test_module(shown, i))
+            .collect();
+        let beside_code = shown.iter().zip(&tests).any(|(it, &test)| {
+            !test
+                && !matches!(
+                    it.kind,
+                    Kind::Comment | Kind::DocComment | Kind::Attribute | Kind::Import
+                )
+        });
+        for (it, &test) in shown.iter().zip(&tests) {
+            if test && beside_code && it.start_line >= self.s {
+                let body = it.body_byte.unwrap_or(it.end_byte).max(it.start_byte);
+                let head = self.clean(it.start_byte, body);
+                let ind = self.indent(it);
+                self.line(&ind, &format!("{head} {{ ... }}"));
+            } else {
+                self.item(it);
+            }
         }
+    }
+
+    /// Whether `items[i]` is a test module: a `mod` named `tests` or `test` (or ending in
+    /// `_tests`), or one with `#[cfg(test)]` before it.
+    fn is_test_module(&self, items: &[Item], i: usize) -> bool {
+        let it = &items[i];
+        let Some(name) = it
+            .symbols
+            .first()
+            .and_then(|s| s.strip_prefix("mod "))
+            .filter(|_| it.kind == Kind::Container)
+        else {
+            return false;
+        };
+        let named = name == "tests" || name == "test" || name.ends_with("_tests");
+        let cfg_test = items[..i]
+            .iter()
+            .rev()
+            .take_while(|a| matches!(a.kind, Kind::Attribute | Kind::Comment | Kind::DocComment))
+            .filter(|a| a.kind == Kind::Attribute)
+            .any(|a| {
+                let t: String = self.outline.text[a.start_byte..a.end_byte]
+                    .split_whitespace()
+                    .collect();
+                t.contains("cfg(test)") || t.contains("cfg(all(test")
+            });
+        named || cfg_test
     }
 
     fn item(&mut self, it: &Item) {

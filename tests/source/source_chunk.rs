@@ -387,3 +387,21 @@ proptest! {
         assert_covers(&f, &chunks, max_lines);
     }
 }
+
+#[test]
+fn a_test_module_beside_code_is_one_line_of_the_interface() {
+    let text = "/// A counter that wraps.\npub struct Wrapping(u8);\n\nimpl Wrapping {\n    /// Adds one.\n    pub fn bump(&mut self) { self.0 = self.0.wrapping_add(1); }\n}\n\n#[cfg(test)]\nmod checks {\n    use super::*;\n\n    #[test]\n    fn bump_wraps_at_the_top() {\n        let mut w = Wrapping(255);\n        w.bump();\n        assert_eq!(w.0, 0);\n    }\n}\n";
+    let file = SourceFile::from_text("src/wrapping.rs", Language::Rust, text);
+    let chunk = &chunk_file(&file, 300)[0];
+    let shown = view(chunk, View::Interface);
+    assert!(shown.contains("pub fn bump(&mut self) { ... }"), "{shown}");
+    assert!(shown.contains("mod checks { ... }"), "{shown}");
+    assert!(!shown.contains("bump_wraps_at_the_top"), "{shown}");
+
+    // A file that is all tests keeps their names: they are what it is for.
+    let tests_only = "#[cfg(test)]\nmod tests {\n    #[test]\n    fn bump_wraps_at_the_top() {\n        assert_eq!(255u8.wrapping_add(1), 0);\n    }\n}\n";
+    let file = SourceFile::from_text("src/checks.rs", Language::Rust, tests_only);
+    let chunk = &chunk_file(&file, 300)[0];
+    let shown = view(chunk, View::Interface);
+    assert!(shown.contains("fn bump_wraps_at_the_top()"), "{shown}");
+}
