@@ -11,18 +11,22 @@
 //! lines, without line numbers; its cache key is the hash of that text with the model, the
 //! roll-up prompt version and the token cap, kept in the run's [`crate::run::Cache`]. So editing one
 //! function recomputes its chunk, then its file and its ancestors only, and only where a
-//! line below actually changed. Answers go through the same cleaning and checks as chunk lines;
-//! a rejected answer or failed request gets a line built from the children ([`fallback`]).
+//! line below actually changed. Answers go through the same cleaning and checks as chunk lines,
+//! and a directory's answer that only repeats one of several children's lines is rejected
+//! ([`echoes_one_child`]); a rejected answer or failed request gets a line built from the
+//! children ([`fallback`]).
 //!
 //! Shard runs roll up files only ([`Levels::Files`]: a file's chunks are always in one shard, a
 //! directory's files may not be); `isg merge` rolls up directories and the root
 //! ([`Levels::Dirs`]) once every shard's file lines are together, with the same prompts, so
 //! the merged lines are those of an unsharded run.
 
+mod echo;
 mod fallback;
 mod prompt;
 mod roll_up;
 
+pub use echo::{ChildSays, ECHOES_ONE_CHILD, echoes_one_child};
 pub use fallback::{FallbackChild, dir_fallback, file_fallback};
 pub use prompt::{ROLLUP_PROMPT_VERSION, SYSTEM};
 pub use roll_up::{

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use crate::record::RollupStats;
 
+use super::echo::{ChildSays, ECHOES_ONE_CHILD, echoes_one_child};
 use super::fallback::{FallbackChild, dir_fallback, file_fallback};
 use super::prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
 use crate::record::PipelineError;
@@ -15,7 +16,7 @@ use crate::run::answer_settled;
 use crate::run::line_for;
 use crate::run::{Backend, Query};
 use crate::run::{Cache, CacheEntry};
-use crate::source::{Authored, AuthoredDocs};
+use crate::source::{Authored, AuthoredDocs, DIRECTORY_FILES};
 
 /// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares
 /// (children that do not fit are named only).
@@ -67,6 +68,9 @@ struct Job {
     body: String,
     topic_path: String,
     fallback: String,
+    /// A directory's children's accepted lines, which its answer must not merely repeat one
+    /// of (empty for a file).
+    child_lines: Vec<ChildSays>,
 }
 
 /// The shared start of every roll-up prompt.
@@ -301,6 +305,7 @@ impl Runner<'_> {
             topic_path: path,
             record,
             body,
+            child_lines: Vec::new(),
         })
     }
 
@@ -341,10 +346,18 @@ impl Runner<'_> {
         kids.sort_by(|&a, &b| self.tree.nodes[b].lines.cmp(&self.tree.nodes[a].lines));
         let mut children = Vec::new();
         let mut fallback_children = Vec::new();
+        let mut child_lines = Vec::new();
         for c in kids {
             let child = &self.tree.nodes[c];
             let rec = self.record(c);
             let ok = rec.is_some_and(usable);
+            if let Some(r) = rec.filter(|_| ok) {
+                child_lines.push(ChildSays {
+                    line: r.shown_line().to_string(),
+                    speaks_for_dir: child.kind == Kind::File
+                        && DIRECTORY_FILES.contains(&child.name.as_str()),
+                });
+            }
             children.push(ChildLine {
                 label: child.name.clone(),
                 text: rec
@@ -379,6 +392,7 @@ impl Runner<'_> {
             topic_path,
             record,
             body,
+            child_lines,
         })
     }
 
@@ -471,6 +485,9 @@ impl Runner<'_> {
                 context: None,
             };
             let (summary, rejected) = match line_for(&raw, &grounds) {
+                Ok(line) if echoes_one_child(&line, &job.child_lines) => {
+                    (String::new(), Some(ECHOES_ONE_CHILD.to_string()))
+                }
                 Ok(line) => (line, None),
                 Err(r) => (String::new(), Some(r.name().to_string())),
             };

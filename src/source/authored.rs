@@ -21,6 +21,18 @@ use super::comments::first_sentence;
 use super::doc::module_doc;
 use super::walk::SourceFile;
 
+/// The names of the files that stand for their directory: their module doc is the
+/// directory's own.
+pub const DIRECTORY_FILES: [&str; 7] = [
+    "mod.rs",
+    "lib.rs",
+    "main.rs",
+    "__init__.py",
+    "doc.go",
+    "index.js",
+    "index.ts",
+];
+
 /// The root's path in the map of [`AuthoredDocs::dirs`].
 pub const ROOT: &str = ".";
 
@@ -176,20 +188,12 @@ fn dir_line(
         });
     }
     let stem = dir.rsplit('/').next().unwrap_or(dir);
-    let mut candidates: Vec<String> = [
-        "mod.rs",
-        "lib.rs",
-        "src/lib.rs",
-        "main.rs",
-        "src/main.rs",
-        "__init__.py",
-        "doc.go",
-        "index.js",
-        "index.ts",
-    ]
-    .iter()
-    .map(|n| rel(n))
-    .collect();
+    let mut candidates: Vec<String> = DIRECTORY_FILES
+        .iter()
+        .flat_map(|n| [n.to_string(), format!("src/{n}")])
+        .filter(|n| n == "src/lib.rs" || n == "src/main.rs" || !n.starts_with("src/"))
+        .map(|n| rel(&n))
+        .collect();
     if dir != ROOT {
         // Rust's `src/sync.rs` beside `src/sync/`.
         let parent = dir.rsplit_once('/').map_or("", |(p, _)| p);

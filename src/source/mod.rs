@@ -32,7 +32,7 @@ mod lines;
 mod outline;
 pub mod walk;
 
-pub use authored::{Authored, AuthoredDocs, DocSource, authored_docs};
+pub use authored::{Authored, AuthoredDocs, DIRECTORY_FILES, DocSource, authored_docs};
 pub use chunk::{Chunk, CommentSpan, DEFAULT_MAX_LINES, chunk_file};
 pub use comments::{comment_body, first_sentence, sentence_end};
 pub use doc::{ModuleDoc, module_doc};

@@ -246,6 +246,87 @@ fn a_whole_file_with_a_module_doc_takes_its_line_without_a_request() {
 }
 
 #[test]
+fn a_directory_line_that_only_repeats_one_child_is_not_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("station");
+    write(
+        &root,
+        "src/parts/numbers.rs",
+        "pub fn parse_float(s: &str) -> f64 {\n    s.parse().unwrap()\n}\n",
+    );
+    write(
+        &root,
+        "src/parts/value.rs",
+        "pub enum Value {\n    Null,\n    Number(f64),\n}\n",
+    );
+    write(
+        &root,
+        "src/parts/io.rs",
+        "pub fn read_all(r: &mut dyn std::io::Read) -> Vec<u8> {\n    let mut v = Vec::new();\n    r.read_to_end(&mut v).unwrap();\n    v\n}\n",
+    );
+    write(
+        &root,
+        "src/whole/mod.rs",
+        "pub fn start() {\n    println!(\"station starting\");\n}\n",
+    );
+    write(
+        &root,
+        "src/whole/clock.rs",
+        "pub fn now() -> u64 {\n    0\n}\n",
+    );
+    static RULES: &[(&str, &str)] = &[
+        (
+            "File: src/parts/numbers.rs",
+            "Parsing floating-point numbers from decimal text.",
+        ),
+        (
+            "File: src/parts/value.rs",
+            "A JSON value that is null or a number.",
+        ),
+        (
+            "File: src/parts/io.rs",
+            "Reading a whole stream into memory.",
+        ),
+        (
+            "File: src/whole/mod.rs",
+            "Starting the weather station and its services.",
+        ),
+        (
+            "File: src/whole/clock.rs",
+            "A clock that reads the station's time.",
+        ),
+        // Each directory's answer repeats one child: a plain file's, and the mod.rs that
+        // stands for its directory.
+        (
+            "Directory: src/parts\n",
+            "Parsing floating-point numbers from decimal text.",
+        ),
+        (
+            "Directory: src/whole\n",
+            "Starting the weather station and its services.",
+        ),
+    ];
+    let out = tmp.path().join("out");
+    summarize(&scripted(RULES), &settings(&root, &out)).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let parts = find(&recs, Kind::Dir, "src/parts");
+    assert!(parts.fallback, "{parts:?}");
+    assert_eq!(parts.rejected.as_deref(), Some("one child"));
+    assert_ne!(
+        parts.summary,
+        "Parsing floating-point numbers from decimal text."
+    );
+    // The fallback joins two children's lines: it covers more than the one.
+    assert_eq!(parts.summary.matches("; ").count(), 1, "{}", parts.summary);
+    let whole = find(&recs, Kind::Dir, "src/whole");
+    assert!(!whole.fallback && whole.rejected.is_none(), "{whole:?}");
+    assert_eq!(
+        whole.summary,
+        "Starting the weather station and its services."
+    );
+}
+
+#[test]
 fn a_broken_manifest_no_readme_and_an_empty_directory_still_give_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("station");
