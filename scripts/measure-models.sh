@@ -46,7 +46,8 @@ bench = json.load(open(f"{w}/bench.json"))[-1]
 run = json.load(open(f"{w}/eval/run/run.json"))
 info = next(x for x in json.load(open(f"{w}/models.json")) if x["name"] == model)
 weights = open(f"{info['folder']}/isg-weights.txt").read() if info.get("folder") else ""
-bits = "i8" if "MatMulIntegerToFloat" in weights or "8-bit rows" in weights else str(info.get("bits"))
+# The width as isg-weights.txt records it (`bits i8`: 8-bit rows, not 8-bit blocks).
+bits = next((l.split()[1] for l in weights.splitlines() if l.startswith("bits ")), None) or str(info.get("bits"))
 entry = {
     "model": model,
     "prompt_version": run["prompt_version"],

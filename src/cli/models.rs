@@ -21,13 +21,13 @@ pub struct Args {
 
 /// What this machine has of one catalog model.
 struct Local {
-    bits: Option<u32>,
+    bits: Option<isg::convert::Bits>,
     disk_bytes: u64,
 }
 
 fn local(cache: &std::path::Path, m: &CatalogModel) -> Local {
     Local {
-        bits: setup::installed_bits(cache, m).map(|b| b.number()),
+        bits: setup::installed_bits(cache, m),
         disk_bytes: setup::disk_bytes(&setup::model_dir(cache, m))
             + setup::disk_bytes(&fetch::model_downloads(cache, m)),
     }
@@ -47,7 +47,7 @@ fn figures(m: Option<&Measurement>) -> String {
             m.prompt_version
         ),
         Some(m) => format!(
-            "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%{}; {}-bit {:.1} req/min at {} streams, {} sessions, peak {:.2} GB ({}, {} {})",
+            "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%{}; {} weights {:.1} req/min at {} streams, {} session{}, peak {:.2} GB ({}, {} {})",
             m.chrf,
             m.rouge_l,
             m.minilm,
@@ -61,6 +61,7 @@ fn figures(m: Option<&Measurement>) -> String {
             m.requests_per_min,
             m.parallel,
             m.sessions,
+            if m.sessions == 1 { "" } else { "s" },
             m.peak_rss_gb,
             m.date,
             m.cpu,
@@ -93,7 +94,7 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                     "download_bytes": m.download_bytes,
                     "disk_bytes": l.disk_bytes,
                     "set_up": l.bits.is_some(),
-                    "bits": l.bits,
+                    "bits": l.bits.map(|b| b.name()),
                     "folder": l.bits.map(|_| setup::model_dir(&cache, m).display().to_string()),
                     "measured": latest(m.name).map(|x| {
                         let mut v = serde_json::to_value(&x).unwrap_or_default();
@@ -129,13 +130,16 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 "-".into()
             },
             match l.bits {
-                Some(b) => format!("yes ({b}-bit)"),
+                Some(b) => format!("yes (bits {})", b.name()),
                 None => "no".into(),
             },
         );
     }
     println!(
         "* default. Quality: `isg eval` on ../shared/eval-dev (59 tokio files, each file's first line against its authors' first sentence). Speed: `isg bench --parallel 20 --prompt-tokens 450 --new-tokens 20 --sessions 2`. Figures hold for the CPU named."
+    );
+    println!(
+        "Bits: 4 and 8 = 4- and 8-bit blocks (MatMulNBits), i8 = 8-bit rows (MatMulIntegerToFloat), 16 = f16, 32 = f32 (see isg-weights.txt in the model's folder)."
     );
     println!("Set one up with `isg setup --model NAME`; use it with `--model NAME`.");
     Ok(ExitCode::SUCCESS)

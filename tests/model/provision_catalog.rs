@@ -401,7 +401,8 @@ fn setup_of_a_catalog_model_under_ci_sets_it_up_and_records_the_width() {
         .unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list[0]["set_up"], true);
-    assert_eq!(list[0]["bits"], bits.number());
+    // The width by name: `i8` (8-bit rows) is not `8` (8-bit blocks).
+    assert_eq!(list[0]["bits"], bits.name());
 }
 
 #[test]
