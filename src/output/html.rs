@@ -87,7 +87,7 @@ pub fn render_html(records: &[SummaryRecord], report: &RunReport) -> String {
                 .map(|i| &records[i]);
             let (st, w) = match rec {
                 Some(r) if r.error.is_some() => ("failed", r.error.clone().unwrap_or_default()),
-                Some(r) if r.rejected.is_some() => (
+                Some(r) if r.fallback => (
                     "fallback",
                     format!(
                         "answer rejected as {}",

@@ -130,7 +130,7 @@ fn line_text(r: &SummaryRecord) -> String {
     if r.summary.is_empty() {
         return "*(no line)*".to_string();
     }
-    if r.fallback || r.error.is_some() || r.rejected.is_some() {
+    if r.fallback || r.error.is_some() {
         format!("{} *(fallback)*", r.shown_line())
     } else {
         r.shown_line().to_string()

@@ -130,8 +130,11 @@ pub struct RollupStats {
     pub cached: usize,
     /// Lines asked of the model by this run.
     pub computed: usize,
-    /// Answers rejected (the line is the fallback).
+    /// Lines whose answers were all rejected (the line is the fallback).
     pub rejected: usize,
+    /// Lines asked again because the first answer was rejected.
+    #[serde(default)]
+    pub asked_again: usize,
     /// Requests that failed twice (the line is the fallback; not cached, retried next run).
     pub failed: usize,
     /// Lines taken from the authors' own docs (manifest, README, module doc), no request.

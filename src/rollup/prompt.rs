@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::run::ChatTurn;
 
 /// The version of the roll-up wording and layout; part of every roll-up cache key.
-pub const ROLLUP_PROMPT_VERSION: &str = "rollup-3";
+pub const ROLLUP_PROMPT_VERSION: &str = "rollup-4";
 
 /// The system message.
 pub const SYSTEM: &str = "You write the first line of the documentation of a source file or \

@@ -15,7 +15,7 @@ use crate::run::Grounds;
 use crate::run::answer_settled;
 use crate::run::line_for;
 use crate::run::{Backend, Query};
-use crate::run::{Cache, CacheEntry};
+use crate::run::{Cache, CacheEntry, RETRY_SEPARATOR};
 use crate::source::{Authored, AuthoredDocs, DIRECTORY_FILES};
 
 /// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares
@@ -421,7 +421,8 @@ impl Runner<'_> {
         body(subject, path, items, children, &mut fits)
     }
 
-    /// Asks for every line of one level at once, then records the answers.
+    /// Asks for every line of one level at once, asks again (all at once) for those whose
+    /// answer was rejected, then records the outcomes.
     fn level(&mut self, jobs: Vec<Job>, cache: &mut Cache) -> Result<(), PipelineError> {
         let mut waiting = Vec::new();
         for mut job in jobs {
@@ -438,84 +439,145 @@ impl Runner<'_> {
                 self.made.insert(job.node, r);
                 continue;
             }
-            let ids = match self
-                .backend
-                .encode(&format!("{}{}", job.body, self.head.tail))
-            {
-                Ok(ids) => ids,
-                Err(e) => {
-                    self.fail(job, format!("tokenizing the roll-up prompt: {e}"));
-                    continue;
-                }
-            };
-            let mut prompt = self.head.ids.clone();
-            prompt.extend(ids);
-            let request = Query {
-                prompt,
-                max_new_tokens: self.settings.max_new_tokens,
-                shared_prefix: self.head.ids.len(),
-                done_when: Some(answer_settled),
-            };
-            let ticket = self.backend.submit(request.clone());
-            waiting.push((job, request, ticket, Instant::now()));
+            match self.ask(&job.body) {
+                Ok(asked) => waiting.push((job, asked)),
+                Err(e) => self.fail(job, e),
+            }
         }
-        for (job, request, ticket, started) in waiting {
-            let completion = match ticket() {
-                Ok(c) => Ok(c),
-                Err(_) => (self.backend.submit(request))(),
-            };
-            let ms = started.elapsed().as_secs_f64() * 1e3;
-            let completion = match completion {
-                Ok(c) => c,
+        // First answers: accepted ones are done; rejected ones are asked again with a note.
+        let mut again = Vec::new();
+        for (job, asked) in waiting {
+            let first = match self.answer(asked, &job) {
+                Ok(a) => a,
                 Err(e) => {
-                    self.fail(job, e.to_string());
+                    self.fail(job, e);
                     continue;
                 }
             };
-            let raw = match self.backend.decode(&completion.tokens) {
-                Ok(r) => r,
-                Err(e) => {
-                    self.fail(job, format!("decoding the answer: {e}"));
-                    continue;
+            match &first.verdict {
+                Ok(_) => self.settle(job, first, None, cache)?,
+                Err(reason) => {
+                    let body = retry_body(&job.body, reason);
+                    match self.ask(&body) {
+                        Ok(asked) => again.push((job, first, asked)),
+                        Err(e) => {
+                            let second = Answered::failed(e);
+                            self.settle(job, first, Some(second), cache)?;
+                        }
+                    }
                 }
-            };
-            let grounds = Grounds {
-                text: &job.body,
-                path: &job.topic_path,
-                context: None,
-            };
-            let (summary, rejected) = match line_for(&raw, &grounds) {
-                Ok(line) if echoes_one_child(&line, &job.child_lines) => {
-                    (String::new(), Some(ECHOES_ONE_CHILD.to_string()))
-                }
-                Ok(line) => (line, None),
-                Err(r) => (String::new(), Some(r.name().to_string())),
-            };
-            let entry = CacheEntry {
-                key: job.record.hash.clone(),
-                summary: if rejected.is_some() {
-                    job.fallback.clone()
-                } else {
-                    summary
-                },
-                raw,
-                rejected,
-                prompt_tokens: completion.prompt_tokens,
-                generated_tokens: completion.tokens.len(),
-                ms,
-                view: ROLLUP_VIEW.to_string(),
-                reduction: Reduction::None,
-                elided_lines: None,
-            };
-            cache.append(entry.clone())?;
-            self.stats.computed += 1;
-            self.stats.rejected += usize::from(entry.rejected.is_some());
-            self.stats.prompt_tokens += entry.prompt_tokens as u64;
-            self.stats.generated_tokens += entry.generated_tokens as u64;
-            let mut r = job.record;
-            apply_entry(&mut r, &entry);
-            self.made.insert(job.node, r);
+            }
         }
+        for (job, first, asked) in again {
+            self.stats.asked_again += 1;
+            let second = self.answer(asked, &job).unwrap_or_else(Answered::failed);
+            self.settle(job, first, Some(second), cache)?;
+        }
+        Ok(())
+    }
+
+    /// Submits one roll-up question (`body` after the shared head).
+    fn ask(&self, body: &str) -> Result<Asked, String> {
+        let ids = self
+            .backend
+            .encode(&format!("{body}{}", self.head.tail))
+            .map_err(|e| format!("tokenizing the roll-up prompt: {e}"))?;
+        let mut prompt = self.head.ids.clone();
+        prompt.extend(ids);
+        let request = Query {
+            prompt,
+            max_new_tokens: self.settings.max_new_tokens,
+            shared_prefix: self.head.ids.len(),
+            done_when: Some(answer_settled),
+        };
+        let ticket = self.backend.submit(request.clone());
+        Ok(Asked {
+            request,
+            ticket,
+            started: Instant::now(),
+        })
+    }
+
+    /// Waits for an answer (submitting once more when the engine failed it) and judges it.
+    fn answer(&self, asked: Asked, job: &Job) -> Result<Answered, String> {
+        let completion = match (asked.ticket)() {
+            Ok(c) => Ok(c),
+            Err(_) => (self.backend.submit(asked.request))(),
+        };
+        let ms = asked.started.elapsed().as_secs_f64() * 1e3;
+        let completion = completion.map_err(|e| e.to_string())?;
+        let raw = self
+            .backend
+            .decode(&completion.tokens)
+            .map_err(|e| format!("decoding the answer: {e}"))?;
+        let grounds = Grounds {
+            text: &job.body,
+            path: &job.topic_path,
+            context: None,
+        };
+        let verdict = match line_for(&raw, &grounds) {
+            Ok(line) if echoes_one_child(&line, &job.child_lines) => {
+                Err(ECHOES_ONE_CHILD.to_string())
+            }
+            Ok(line) => Ok(line),
+            Err(r) => Err(r.name().to_string()),
+        };
+        Ok(Answered {
+            raw,
+            verdict,
+            prompt_tokens: completion.prompt_tokens,
+            generated_tokens: completion.tokens.len(),
+            ms,
+        })
+    }
+
+    /// Caches and records the outcome of one job: the accepted line (first answer or the
+    /// second), else the fallback, with every rejection named.
+    fn settle(
+        &mut self,
+        job: Job,
+        first: Answered,
+        second: Option<Answered>,
+        cache: &mut Cache,
+    ) -> Result<(), PipelineError> {
+        let mut reasons = Vec::new();
+        let mut summary = None;
+        let mut raw = first.raw.clone();
+        let (mut prompt_tokens, mut generated_tokens, mut ms) =
+            (first.prompt_tokens, first.generated_tokens, first.ms);
+        for a in std::iter::once(&first).chain(second.as_ref()) {
+            match &a.verdict {
+                Ok(line) if summary.is_none() => summary = Some(line.clone()),
+                Ok(_) => {}
+                Err(reason) => reasons.push(reason.clone()),
+            }
+        }
+        if let Some(a) = &second {
+            raw = format!("{raw}\n{RETRY_SEPARATOR}\n{}", a.raw);
+            prompt_tokens += a.prompt_tokens;
+            generated_tokens += a.generated_tokens;
+            ms += a.ms;
+        }
+        let entry = CacheEntry {
+            key: job.record.hash.clone(),
+            summary: summary.unwrap_or_else(|| job.fallback.clone()),
+            raw,
+            rejected: (!reasons.is_empty()).then(|| reasons.join(", ")),
+            prompt_tokens,
+            generated_tokens,
+            ms,
+            view: ROLLUP_VIEW.to_string(),
+            reduction: Reduction::None,
+            elided_lines: None,
+        };
+        cache.append(entry.clone())?;
+        self.stats.computed += 1;
+        self.stats.prompt_tokens += entry.prompt_tokens as u64;
+        self.stats.generated_tokens += entry.generated_tokens as u64;
+        let mut r = job.record;
+        apply_entry(&mut r, &entry);
+        self.stats.rejected += usize::from(r.fallback);
+        self.made.insert(job.node, r);
         Ok(())
     }
 
@@ -529,6 +591,54 @@ impl Runner<'_> {
         r.fallback = true;
         self.made.insert(job.node, r);
     }
+}
+
+/// A question submitted to the backend.
+struct Asked {
+    request: Query,
+    ticket: crate::run::Ticket,
+    started: Instant,
+}
+
+/// An answer and the judge's verdict on it: the line, or why it was rejected.
+struct Answered {
+    raw: String,
+    verdict: Result<String, String>,
+    prompt_tokens: usize,
+    generated_tokens: usize,
+    ms: f64,
+}
+
+impl Answered {
+    /// A second request that failed in the engine: no answer, rejected as failed (the
+    /// error is kept where the answer would be).
+    fn failed(error: String) -> Answered {
+        Answered {
+            raw: format!("({FAILED_RETRY}: {error})"),
+            verdict: Err(FAILED_RETRY.to_string()),
+            prompt_tokens: 0,
+            generated_tokens: 0,
+            ms: 0.0,
+        }
+    }
+}
+
+/// The rejection recorded when the second request failed in the engine.
+const FAILED_RETRY: &str = "failed";
+
+/// The question asked again after an answer rejected for `reason`: the same body, then a note
+/// on what the first answer got wrong (without the answer itself, which a small model would
+/// copy).
+pub fn retry_body(body: &str, reason: &str) -> String {
+    let note = match reason {
+        ECHOES_ONE_CHILD => {
+            "That answer described only one of its parts. Say what all of them are for together."
+        }
+        "path" => "Do not name any file, folder or path: say what the code is for.",
+        "invented" => "Use only names that appear above.",
+        _ => "Answer with one plain English phrase about what the parts do together.",
+    };
+    format!("{body}\n{note}")
 }
 
 /// Each node's height: 0 for a file or chunk, else one more than its highest child's (an empty
@@ -556,7 +666,7 @@ fn authored_record(mut record: SummaryRecord, doc: &Authored) -> SummaryRecord {
 
 /// Whether a record's line says something of its own (not a fallback, not a failure).
 fn usable(r: &SummaryRecord) -> bool {
-    r.rejected.is_none() && r.error.is_none() && !r.summary.is_empty()
+    !r.fallback && r.error.is_none() && !r.summary.is_empty()
 }
 
 /// The path whose topic names a directory (`src/sync` → `src/sync/mod.rs`, read as `sync`),
@@ -573,8 +683,10 @@ fn topic_path_of(path: &str, is_dir: bool) -> String {
 fn apply_entry(r: &mut SummaryRecord, e: &CacheEntry) {
     r.summary = e.summary.clone();
     r.rejected = e.rejected.clone();
-    r.attempts = 1;
-    r.fallback = e.rejected.is_some();
+    // A rejected first answer was asked again; two rejections mean the line is the fallback.
+    let rejections = e.rejected.as_deref().map_or(0, |r| r.split(", ").count());
+    r.attempts = 1 + rejections.min(1);
+    r.fallback = rejections >= 2;
     r.grounded = !r.fallback;
     r.prompt_tokens = e.prompt_tokens;
     r.generated_tokens = e.generated_tokens;

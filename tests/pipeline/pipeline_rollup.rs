@@ -257,7 +257,9 @@ fn a_rejected_answer_gets_a_line_built_from_the_children() {
         .iter()
         .find(|r| r.kind == Kind::Dir && r.path == "src/pipeline")
         .unwrap();
-    assert_eq!(dir.rejected.as_deref(), Some("code"));
+    // Asked again with a note, rejected again: two reasons, the fallback.
+    assert_eq!(dir.rejected.as_deref(), Some("code, code"));
+    assert_eq!(dir.attempts, 2);
     // Built from what its largest children say, never from their names alone.
     let children: Vec<&SummaryRecord> = recs
         .iter()

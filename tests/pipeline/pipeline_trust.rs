@@ -311,7 +311,8 @@ fn a_directory_line_that_only_repeats_one_child_is_not_shown() {
     let recs = read_records(&out.join("summaries.jsonl")).unwrap();
     let parts = find(&recs, Kind::Dir, "src/parts");
     assert!(parts.fallback, "{parts:?}");
-    assert_eq!(parts.rejected.as_deref(), Some("one child"));
+    // Asked again with a note, it repeated the child again: the fallback.
+    assert_eq!(parts.rejected.as_deref(), Some("one child, one child"));
     assert_ne!(
         parts.summary,
         "Parsing floating-point numbers from decimal text."
@@ -324,6 +325,99 @@ fn a_directory_line_that_only_repeats_one_child_is_not_shown() {
         whole.summary,
         "Starting the weather station and its services."
     );
+}
+
+#[test]
+fn a_rejected_directory_answer_is_asked_again_and_a_good_second_answer_is_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("station");
+    write(
+        &root,
+        "src/parts/numbers.rs",
+        "pub fn parse_float(s: &str) -> f64 {\n    s.parse().unwrap()\n}\n",
+    );
+    write(
+        &root,
+        "src/parts/value.rs",
+        "pub enum Value {\n    Null,\n    Number(f64),\n}\n",
+    );
+    write(
+        &root,
+        "src/main.rs",
+        "fn main() {\n    println!(\"station\");\n}\n",
+    );
+    write(
+        &root,
+        "build.rs",
+        "fn main() {\n    println!(\"cargo:rerun-if-changed=src\");\n}\n",
+    );
+    static RULES: &[(&str, &str)] = &[
+        // The second question carries a note on what the first answer got wrong.
+        (
+            "described only one of its parts",
+            "Numbers and values read from the station's sensors.",
+        ),
+        (
+            "File: src/parts/numbers.rs",
+            "Parsing floating-point numbers from decimal text.",
+        ),
+        (
+            "File: src/parts/value.rs",
+            "A JSON value that is null or a number.",
+        ),
+        (
+            "Directory: src/parts\n",
+            "Parsing floating-point numbers from decimal text.",
+        ),
+        // The root's first answer names a path; the second question says not to.
+        ("File: src/main.rs", "Starts the weather station."),
+        ("File: build.rs", "Rebuilds when the sources change."),
+        (
+            "Directory: src\n",
+            "Starting the station and reading its sensors.",
+        ),
+        (
+            "Do not name any file, folder or path",
+            "The weather station's firmware.",
+        ),
+        (
+            "Directory: station",
+            "The code in src/parts and src/main.rs.",
+        ),
+    ];
+    let out = tmp.path().join("out");
+    let backend = scripted(RULES);
+    summarize(&backend, &settings(&root, &out)).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let parts = find(&recs, Kind::Dir, "src/parts");
+    assert!(!parts.fallback, "{parts:?}");
+    assert_eq!(parts.attempts, 2, "{parts:?}");
+    assert_eq!(parts.rejected.as_deref(), Some("one child"));
+    assert_eq!(
+        parts.summary,
+        "Numbers and values read from the station's sensors."
+    );
+    let root_line = find(&recs, Kind::Root, ".");
+    assert!(!root_line.fallback, "{root_line:?}");
+    assert_eq!(root_line.rejected.as_deref(), Some("path"));
+    assert_eq!(root_line.summary, "The weather station's firmware.");
+    // An answer accepted on the second question is not marked as a fallback in the map.
+    let md = std::fs::read_to_string(out.join("SUMMARY.md")).unwrap();
+    assert!(
+        md.contains("Numbers and values read from the station's sensors.")
+            && !md.contains("sensors. *(fallback)*"),
+        "{md}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(report["rollup"]["asked_again"], 2, "{report}");
+    assert_eq!(report["rollup"]["rejected"], 0, "{report}");
+    // A second run takes both lines from the cache, with the same outcome.
+    summarize(&backend, &settings(&root, &out)).unwrap();
+    let again = read_records(&out.join("summaries.jsonl")).unwrap();
+    let parts2 = find(&again, Kind::Dir, "src/parts");
+    assert!(parts2.cached && !parts2.fallback, "{parts2:?}");
+    assert_eq!(parts2.summary, parts.summary);
 }
 
 #[test]
