@@ -15,7 +15,7 @@ use crate::run::Grounds;
 use crate::run::answer_settled;
 use crate::run::line_for;
 use crate::run::{Backend, Query};
-use crate::run::{Cache, CacheEntry, RETRY_SEPARATOR};
+use crate::run::{Cache, CacheEntry, FAILED_RETRY, RETRY_SEPARATOR};
 use crate::source::{Authored, AuthoredDocs, DIRECTORY_FILES};
 
 /// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares
@@ -622,9 +622,6 @@ impl Answered {
         }
     }
 }
-
-/// The rejection recorded when the second request failed in the engine.
-const FAILED_RETRY: &str = "failed";
 
 /// The question asked again after an answer rejected for `reason`: the same body, then a note
 /// on what the first answer got wrong (without the answer itself, which a small model would

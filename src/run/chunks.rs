@@ -485,7 +485,7 @@ pub const SECOND_LOOK_SEPARATOR: &str = "--- second look ---";
 pub const RETRY_SEPARATOR: &str = "--- asked again ---";
 
 /// The reason recorded when the second request failed in the engine.
-const FAILED_RETRY: &str = "failed";
+pub const FAILED_RETRY: &str = "failed";
 
 /// Records one outcome: cache first (so it is never computed again), then the sinks, for every
 /// chunk that shares its key.

@@ -34,8 +34,8 @@ pub use cache::{
     LIVE_FILE, Scope, cache_key, collect_garbage, read_live_keys, write_live_keys,
 };
 pub use chunks::{
-    Computed, Lookup, Plan, RETRY_SEPARATOR, SECOND_LOOK_SEPARATOR, SUPPORT_FLOOR, authored_record,
-    places, retry_view,
+    Computed, FAILED_RETRY, Lookup, Plan, RETRY_SEPARATOR, SECOND_LOOK_SEPARATOR, SUPPORT_FLOOR,
+    authored_record, places, retry_view,
 };
 pub use clean::{clean, drop_empty_openings, first_sentence, phrase};
 pub use compose::{compose, fallback_line, line_for, summary_for};

@@ -245,20 +245,25 @@ fn a_whole_file_with_a_module_doc_takes_its_line_without_a_request() {
     assert_eq!(asked_about(&backend, "src/sensors.rs"), 1);
 }
 
-#[test]
-fn a_directory_line_that_only_repeats_one_child_is_not_shown() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("station");
+/// `src/parts/`: a number parser and a value type, two files whose lines differ.
+fn write_parts(root: &Path) {
     write(
-        &root,
+        root,
         "src/parts/numbers.rs",
         "pub fn parse_float(s: &str) -> f64 {\n    s.parse().unwrap()\n}\n",
     );
     write(
-        &root,
+        root,
         "src/parts/value.rs",
         "pub enum Value {\n    Null,\n    Number(f64),\n}\n",
     );
+}
+
+#[test]
+fn a_directory_line_that_only_repeats_one_child_is_not_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("station");
+    write_parts(&root);
     write(
         &root,
         "src/parts/io.rs",
@@ -331,16 +336,7 @@ fn a_directory_line_that_only_repeats_one_child_is_not_shown() {
 fn a_rejected_directory_answer_is_asked_again_and_a_good_second_answer_is_shown() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("station");
-    write(
-        &root,
-        "src/parts/numbers.rs",
-        "pub fn parse_float(s: &str) -> f64 {\n    s.parse().unwrap()\n}\n",
-    );
-    write(
-        &root,
-        "src/parts/value.rs",
-        "pub enum Value {\n    Null,\n    Number(f64),\n}\n",
-    );
+    write_parts(&root);
     write(
         &root,
         "src/main.rs",
