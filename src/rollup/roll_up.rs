@@ -16,7 +16,7 @@ use crate::run::answer_settled;
 use crate::run::line_for;
 use crate::run::{Backend, Query};
 use crate::run::{Cache, CacheEntry, FAILED_RETRY, RETRY_SEPARATOR};
-use crate::source::{Authored, AuthoredDocs, DIRECTORY_FILES};
+use crate::source::{Authored, AuthoredDocs, DIRECTORY_FILES, as_test_line, is_test_path};
 
 /// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares
 /// (children that do not fit are named only).
@@ -71,6 +71,8 @@ struct Job {
     /// A directory's children's accepted lines, which its answer must not merely repeat one
     /// of (empty for a file).
     child_lines: Vec<ChildSays>,
+    /// Whether it is a test file ([`is_test_path`]), whose line must say so.
+    tests: bool,
 }
 
 /// The shared start of every roll-up prompt.
@@ -299,9 +301,16 @@ impl Runner<'_> {
             .collect();
         let path = n.path.clone();
         let body = self.body(Subject::File, &path, &record.symbols, &children);
+        let tests = is_test_path(&path);
+        let fallback = file_fallback(&fallback_children);
         Some(Job {
             node,
-            fallback: file_fallback(&fallback_children),
+            fallback: if tests {
+                as_test_line(&fallback)
+            } else {
+                fallback
+            },
+            tests,
             topic_path: path,
             record,
             body,
@@ -393,6 +402,7 @@ impl Runner<'_> {
             record,
             body,
             child_lines,
+            tests: false,
         })
     }
 
@@ -519,6 +529,7 @@ impl Runner<'_> {
             Ok(line) if echoes_one_child(&line, &job.child_lines) => {
                 Err(ECHOES_ONE_CHILD.to_string())
             }
+            Ok(line) if job.tests => Ok(as_test_line(&line)),
             Ok(line) => Ok(line),
             Err(r) => Err(r.name().to_string()),
         };

@@ -6,12 +6,13 @@
 //! inline-code backticks removed; the file's topic ([`file_topic`]) is kept beside it, not in it. [`fallback_line`] never asks the model: it
 //! is the first sentence of the principal item's own doc comment (the module doc, else the
 //! first documented type, else the first documented function), else a list of the chunk's items
-//! ("Defines `Semaphore`, `Permit` and `Semaphore::acquire`.").
+//! ("Defines `Semaphore`, `Permit` and `Semaphore::acquire`."). The line of test code
+//! ([`is_test_code`]) says it is about tests ([`as_test_line`]), whichever way it was made.
 
 use super::clean::{clean, phrase};
 use super::judge::{Grounds, Reject, accept_for};
 use crate::record::{file_topic, legacy_opening};
-use crate::source::{Chunk, first_sentence};
+use crate::source::{Chunk, as_test_line, first_sentence, is_test_code};
 
 /// The line a reader gets from an accepted phrase: backticks removed, the first letter
 /// capitalized, ending with a stop. The file's topic is not repeated in it: the path stands
@@ -39,7 +40,16 @@ pub fn summary_for(raw: &str, chunk: &Chunk) -> Result<String, Reject> {
         path: &chunk.path,
         context: chunk.parent.as_deref(),
     };
-    line_for(raw, &grounds)
+    line_for(raw, &grounds).map(|line| for_chunk(line, chunk))
+}
+
+/// `line` as the line of `chunk`: said to be about tests when the chunk is test code.
+fn for_chunk(line: String, chunk: &Chunk) -> String {
+    if is_test_code(chunk) {
+        as_test_line(&line)
+    } else {
+        line
+    }
 }
 
 /// The line kept from `raw`, judged against `grounds` (the text the model read and its path),
@@ -50,7 +60,10 @@ pub fn line_for(raw: &str, grounds: &Grounds) -> Result<String, Reject> {
 
 /// A line built from the chunk alone, for when no answer of the model was kept.
 pub fn fallback_line(chunk: &Chunk) -> String {
-    principal_doc(chunk).unwrap_or_else(|| items_line(chunk))
+    for_chunk(
+        principal_doc(chunk).unwrap_or_else(|| items_line(chunk)),
+        chunk,
+    )
 }
 
 /// How strongly a doc comment speaks for the chunk: the module's own doc, a type's, a

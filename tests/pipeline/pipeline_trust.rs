@@ -526,3 +526,75 @@ fn a_poorly_supported_line_gets_a_second_look() {
         "Parses configuration files from disk."
     );
 }
+
+#[test]
+fn the_line_of_test_code_says_it_is_about_tests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("lines");
+    write(
+        &root,
+        "src/read.rs",
+        "/// Reads one line.\npub fn read_line(buf: &mut String) -> usize {\n    buf.len()\n}\n",
+    );
+    // Under tests/ by its folder; two chunks, so its file line is rolled up.
+    write(
+        &root,
+        "tests/read.rs",
+        "#[test]\nfn reads_a_line() {\n    assert_eq!(1, 1);\n}\n\n#[test]\nfn reads_an_empty_line() {\n    assert_eq!(0, 0);\n}\n",
+    );
+    // Beside code, by its test functions.
+    write(
+        &root,
+        "src/checks.rs",
+        "#[test]\nfn splits_words() {\n    assert!(true);\n}\n",
+    );
+    static RULES: &[(&str, &str)] = &[
+        // Only the file's roll-up prompt holds its chunks' lines.
+        (
+            "Tests for empty lines.",
+            "Line reading, one line at a time.",
+        ),
+        ("fn read_line", "Reading lines from a buffer."),
+        ("reads_a_line", "Reading lines from a buffer."),
+        ("reads_an_empty_line", "Tests for empty lines."),
+        ("splits_words", "Splitting words."),
+    ];
+    let out = tmp.path().join("out");
+    let mut s = settings(&root, &out);
+    s.max_lines = 5;
+    summarize(&scripted(RULES), &s).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let line = |kind, path: &str, start| {
+        recs.iter()
+            .find(|r| r.kind == kind && r.path == path && (start == 0 || r.start_line == start))
+            .unwrap_or_else(|| panic!("no {kind:?} record for {path}:{start}"))
+            .summary
+            .clone()
+    };
+    assert_eq!(
+        line(Kind::Chunk, "src/read.rs", 1),
+        "Reading lines from a buffer."
+    );
+    assert_eq!(
+        line(Kind::Chunk, "tests/read.rs", 1),
+        "Test code: reading lines from a buffer."
+    );
+    // A line that already says so is left as it is.
+    assert_eq!(
+        line(Kind::Chunk, "tests/read.rs", 6),
+        "Tests for empty lines."
+    );
+    assert_eq!(
+        line(Kind::Chunk, "src/checks.rs", 1),
+        "Test code: splitting words."
+    );
+    // The file line of the test file, rolled up from its two chunks.
+    assert_eq!(
+        line(Kind::File, "tests/read.rs", 0),
+        "Test code: line reading, one line at a time."
+    );
+    assert_eq!(
+        line(Kind::File, "src/read.rs", 0),
+        "Reading lines from a buffer."
+    );
+}
