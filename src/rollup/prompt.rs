@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::run::ChatTurn;
 
 /// The version of the roll-up wording and layout, and of how a line is made from an answer
-/// (rollup-5: a test file's line says it is about tests); part of every roll-up cache key.
+/// (rollup-5: a test file's line says it is about tests, and the judge's narrower
+/// "repetitive"); part of every roll-up cache key.
 pub const ROLLUP_PROMPT_VERSION: &str = "rollup-5";
 
 /// The system message.

@@ -26,7 +26,7 @@ pub enum Reject {
     /// Fewer than [`MIN_WORDS`] words.
     #[error("answer too short")]
     Short,
-    /// The answer repeats a pair of words or one word three times in a row (a stuck model).
+    /// The answer goes round in circles (a stuck model): see [`repeats_words`].
     #[error("answer repeats itself")]
     Repetitive,
     /// The answer names a file path instead of saying what the code does.
@@ -467,14 +467,17 @@ pub(crate) fn normalized_words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// A pair of words that comes twice, or one word three times in a row.
+/// Whether words come round again as a stuck model's do: three words in the same order twice
+/// ("a macro that generates a macro that"), a pair twice in a row ("read write read write"),
+/// or one word three times in a row. A pair that merely comes twice is ordinary English
+/// ("from the socket without removing it from the queue") and is not counted.
 pub(crate) fn repeats_words(words: &[String]) -> bool {
-    let pairs: Vec<(&String, &String)> = words.iter().zip(words.iter().skip(1)).collect();
-    let distinct: std::collections::HashSet<_> = pairs.iter().collect();
-    let tripled = words
-        .windows(3)
-        .any(|w| !w[0].is_empty() && w[0] == w[1] && w[1] == w[2]);
-    distinct.len() < pairs.len() || tripled
+    let words: Vec<&String> = words.iter().filter(|w| !w.is_empty()).collect();
+    let mut triples = std::collections::HashSet::new();
+    let triple_again = words.windows(3).any(|t| !triples.insert(t));
+    let pair_again = words.windows(4).any(|w| w[0] == w[2] && w[1] == w[3]);
+    let tripled = words.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]);
+    triple_again || pair_again || tripled
 }
 
 /// Line starts that mark code in the supported languages.
@@ -569,6 +572,25 @@ mod tests {
             accept_for("A wrapper for io.io.io.io", &g),
             Err(Reject::Repetitive)
         );
+        assert_eq!(
+            accept_for(
+                "Writes signed 64-bit integers, 128-bit integers, 128-bit integers",
+                &g
+            ),
+            Err(Reject::Repetitive)
+        );
+        assert_eq!(
+            accept_for("Reads and writes, reads and writes.", &g),
+            Err(Reject::Repetitive)
+        );
+        // A pair of words that comes twice is ordinary English, not a stuck model.
+        for fine in [
+            "Polls for data from the socket without removing it from the input queue.",
+            "Configures the time driver based on the time flavor.",
+            "Creates a new pair of streams that act like a pair of connected sockets.",
+        ] {
+            assert_eq!(accept_for(fine, &g), Ok(fine.to_string()), "{fine}");
+        }
         assert_eq!(
             accept_for("Part of tokio/src/io/join.rs module.", &g),
             Err(Reject::Path)
