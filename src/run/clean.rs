@@ -34,7 +34,13 @@ pub fn clean(raw: &str) -> String {
 }
 
 /// Openings that introduce the file instead of describing it; [`phrase`] drops them.
-const LEADS: [&str; 12] = [
+const LEADS: [&str; 17] = [
+    // Positional ones first: "this part" alone would leave "of the file ...".
+    "this part of the file",
+    "this part of the code",
+    "this section of the file",
+    "the part of the file",
+    "part of the file",
     "this file",
     "this module",
     "this directory",
@@ -49,11 +55,12 @@ const LEADS: [&str; 12] = [
     "this part",
 ];
 
-/// Verbs after a lead ("This file is a ..."), dropped with it.
-const LEAD_VERBS: [&str; 5] = ["is", "contains", "provides", "defines", "implements"];
+/// Verbs after a lead ("This file is a ..."), dropped with it; "that" too ("Part of the file
+/// that initializes ...").
+const LEAD_VERBS: [&str; 6] = ["is", "contains", "provides", "defines", "implements", "that"];
 
-/// Words after the verb, dropped too ("is a part of", "is for").
-const LEAD_FILLERS: [&str; 7] = ["a", "an", "the", "part", "of", "for", "set"];
+/// Words after the verb, dropped too ("is a part of", "is for", "is code that").
+const LEAD_FILLERS: [&str; 9] = ["a", "an", "the", "part", "of", "for", "set", "code", "that"];
 
 /// The cleaned answer's first sentence, without an opening such as "This file is a part of"
 /// (up to a path or name that follows it).
@@ -359,6 +366,19 @@ mod tests {
         );
         assert_eq!(phrase("This file"), "This file");
         assert_eq!(phrase("This chunk defines the waker list."), "waker list.");
+        // Where the chunk lies is no part of what it does.
+        assert_eq!(
+            phrase("This part of the file is code that defines a macro for selecting."),
+            "defines a macro for selecting."
+        );
+        assert_eq!(
+            phrase("Part of the file that initializes the local runtime."),
+            "initializes the local runtime."
+        );
+        assert_eq!(
+            phrase("This part of the file implements the RwLock guards."),
+            "RwLock guards."
+        );
         assert_eq!(
             phrase("This directory is for the runtime's task scheduling."),
             "runtime's task scheduling."
