@@ -57,7 +57,14 @@ const LEADS: [&str; 17] = [
 
 /// Verbs after a lead ("This file is a ..."), dropped with it; "that" too ("Part of the file
 /// that initializes ...").
-const LEAD_VERBS: [&str; 6] = ["is", "contains", "provides", "defines", "implements", "that"];
+const LEAD_VERBS: [&str; 6] = [
+    "is",
+    "contains",
+    "provides",
+    "defines",
+    "implements",
+    "that",
+];
 
 /// Words after the verb, dropped too ("is a part of", "is for", "is code that").
 const LEAD_FILLERS: [&str; 9] = ["a", "an", "the", "part", "of", "for", "set", "code", "that"];

@@ -571,30 +571,36 @@ fn the_line_of_test_code_says_it_is_about_tests() {
             .summary
             .clone()
     };
-    assert_eq!(
-        line(Kind::Chunk, "src/read.rs", 1),
-        "Reading lines from a buffer."
-    );
-    assert_eq!(
-        line(Kind::Chunk, "tests/read.rs", 1),
-        "Test code: reading lines from a buffer."
-    );
-    // A line that already says so is left as it is.
-    assert_eq!(
-        line(Kind::Chunk, "tests/read.rs", 6),
-        "Tests for empty lines."
-    );
-    assert_eq!(
-        line(Kind::Chunk, "src/checks.rs", 1),
-        "Test code: splitting words."
-    );
-    // The file line of the test file, rolled up from its two chunks.
-    assert_eq!(
-        line(Kind::File, "tests/read.rs", 0),
-        "Test code: line reading, one line at a time."
-    );
-    assert_eq!(
-        line(Kind::File, "src/read.rs", 0),
-        "Reading lines from a buffer."
-    );
+    for (kind, path, start, want) in [
+        (
+            Kind::Chunk,
+            "src/read.rs",
+            1,
+            "Reading lines from a buffer.",
+        ),
+        (
+            Kind::Chunk,
+            "tests/read.rs",
+            1,
+            "Test code: reading lines from a buffer.",
+        ),
+        // A line that already says so is left as it is.
+        (Kind::Chunk, "tests/read.rs", 6, "Tests for empty lines."),
+        (
+            Kind::Chunk,
+            "src/checks.rs",
+            1,
+            "Test code: splitting words.",
+        ),
+        // The test file's line, rolled up from its two chunks.
+        (
+            Kind::File,
+            "tests/read.rs",
+            0,
+            "Test code: line reading, one line at a time.",
+        ),
+        (Kind::File, "src/read.rs", 0, "Reading lines from a buffer."),
+    ] {
+        assert_eq!(line(kind, path, start), want, "{kind:?} {path}:{start}");
+    }
 }
