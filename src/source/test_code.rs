@@ -167,9 +167,8 @@ pub fn as_test_line(line: &str) -> String {
         return line.to_string();
     };
     // Keep the capital of a name ("TcpStream", "I/O"): lower only a plain capitalised word.
-    let second_upper = chars.clone().next().is_some_and(char::is_uppercase);
-    let first_word: String = line.split_whitespace().next().unwrap_or("").to_string();
-    let plain = first_word.chars().skip(1).all(|c| !c.is_uppercase()) && !second_upper;
+    let first_word = line.split_whitespace().next().unwrap_or("");
+    let plain = first_word.chars().skip(1).all(|c| !c.is_uppercase());
     if plain && first.is_uppercase() {
         format!("{TEST_OPENING}{}{}", first.to_lowercase(), chars.as_str())
     } else {
