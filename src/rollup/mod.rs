@@ -23,11 +23,13 @@
 
 mod echo;
 mod fallback;
+mod names;
 mod prompt;
 mod roll_up;
 
 pub use echo::{ChildSays, ECHOES_ONE_CHILD, echoes_one_child};
 pub use fallback::{FallbackChild, dir_fallback, file_fallback};
+pub use names::{Listed, NAMES_ONLY, name_list};
 pub use prompt::{ROLLUP_PROMPT_VERSION, SYSTEM};
 pub use roll_up::{
     DEFAULT_ROLLUP_PROMPT_TOKENS, Levels, ROLLUP_VIEW, Rollup, RollupSettings, order_records,

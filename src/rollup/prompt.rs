@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::run::ChatTurn;
 
 /// The version of the roll-up wording and layout, and of how a line is made from an answer
-/// (rollup-5: a test file's line says it is about tests, and the judge's narrower
-/// "repetitive"); part of every roll-up cache key.
-pub const ROLLUP_PROMPT_VERSION: &str = "rollup-5";
+/// (rollup-6: a test directory is shown as tests and its line says so; a list of the
+/// children's names is cut from an answer); part of every roll-up cache key.
+pub const ROLLUP_PROMPT_VERSION: &str = "rollup-6";
 
 /// The system message.
 pub const SYSTEM: &str = "You write the first line of the documentation of a source file or \
@@ -97,7 +97,14 @@ pub fn template_messages() -> Vec<ChatTurn> {
             .collect();
         m.push(ChatTurn::new(
             "user",
-            body(shot.subject, shot.path, &items, &children, &mut |_| true),
+            body(
+                shot.subject,
+                shot.path,
+                false,
+                &items,
+                &children,
+                &mut |_| true,
+            ),
         ));
         m.push(ChatTurn::new("assistant", shot.answer));
     }
@@ -124,16 +131,23 @@ pub enum Subject {
     Dir,
 }
 
-/// The user message: the subject's path, (for a file) its items, then the children that fit
-/// (`fits` says whether a candidate body is still within the budget; children come in order
-/// of importance and are shown in that order), the names of those that did not, the question.
+/// The user message: the subject's path (a directory's marked `(tests)` when it holds tests;
+/// on a file, the mark drew answers from the worked examples' words), (for a file) its items, then the children that fit (`fits` says whether a candidate body is still
+/// within the budget; children come in order of importance and are shown in that order), the
+/// names of those that did not, the question.
 pub fn body(
     subject: Subject,
     path: &str,
+    tests: bool,
     items: &[String],
     children: &[ChildLine],
     fits: &mut dyn FnMut(&str) -> bool,
 ) -> String {
+    let mark = if tests && subject == Subject::Dir {
+        " (tests)"
+    } else {
+        ""
+    };
     let (head, list_title, question) = match subject {
         Subject::File => (
             format!("File: {path}\n"),
@@ -142,7 +156,7 @@ pub fn body(
              documentation.",
         ),
         Subject::Dir => (
-            format!("Directory: {path}\n"),
+            format!("Directory: {path}{mark}\n"),
             "Its files and folders, with what each is for:\n",
             "What is this directory for? Answer with one short phrase, like the first line of \
              its documentation.",
@@ -264,7 +278,9 @@ mod tests {
             child("rwlock.rs", "a reader-writer lock."),
             child("notify.rs", ""),
         ];
-        let all = body(Subject::Dir, "src/sync", &[], &children, &mut |_| true);
+        let all = body(Subject::Dir, "src/sync", false, &[], &children, &mut |_| {
+            true
+        });
         assert!(all.starts_with("Directory: src/sync\n"), "{all}");
         assert!(all.contains("- mutex.rs: an async mutex.\n- rwlock.rs: a reader-writer lock.\n- also: notify.rs\n"), "{all}");
         assert!(
@@ -272,7 +288,7 @@ mod tests {
             "{all}"
         );
         let limit = all.len() - 20;
-        let cut = body(Subject::Dir, "src/sync", &[], &children, &mut |s| {
+        let cut = body(Subject::Dir, "src/sync", false, &[], &children, &mut |s| {
             s.len() <= limit
         });
         assert!(cut.len() <= limit, "{cut}");

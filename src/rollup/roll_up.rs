@@ -7,6 +7,7 @@ use crate::record::RollupStats;
 
 use super::echo::{ChildSays, ECHOES_ONE_CHILD, echoes_one_child};
 use super::fallback::{FallbackChild, dir_fallback, file_fallback};
+use super::names::{Listed, NAMES_ONLY, name_list};
 use super::prompt::{ChildLine, SLOT, Subject, body, line_text, rollup_key, template_messages};
 use crate::record::PipelineError;
 use crate::record::{COPIED_FROM_CHILD, Kind, Reduction, SummaryRecord};
@@ -16,11 +17,36 @@ use crate::run::answer_settled;
 use crate::run::line_for;
 use crate::run::{Backend, Query};
 use crate::run::{Cache, CacheEntry, FAILED_RETRY, RETRY_SEPARATOR};
-use crate::source::{Authored, AuthoredDocs, DIRECTORY_FILES, as_test_line, is_test_path};
+use crate::source::{
+    Authored, AuthoredDocs, DIRECTORY_FILES, TEST_OPENING, as_test_line, is_test_dir, is_test_path,
+};
 
 /// The longest roll-up prompt body in tokens, beyond the head every roll-up prompt shares
 /// (children that do not fit are named only).
 pub const DEFAULT_ROLLUP_PROMPT_TOKENS: usize = 1024;
+
+/// How the answer about a directory of tests begins: the words are given, the model goes on
+/// from them. Asked what a folder of tests is for, a small model calls it "a testing
+/// framework"; asked to finish "Tests for", it says what they test.
+pub const TEST_LEAD: &str = "Tests for";
+
+/// Names of folders that hold what tests use rather than tests (`tests/support`): their line
+/// says they are for tests, but does not begin with [`TEST_LEAD`].
+const TEST_HELPER_DIRS: &[&str] = &[
+    "support",
+    "helpers",
+    "helper",
+    "util",
+    "utils",
+    "common",
+    "fixtures",
+    "mocks",
+    "mock",
+    "testutil",
+    "testutils",
+    "test_utils",
+    "harness",
+];
 
 /// The `view` of roll-up records.
 pub const ROLLUP_VIEW: &str = "rollup";
@@ -71,8 +97,15 @@ struct Job {
     /// A directory's children's accepted lines, which its answer must not merely repeat one
     /// of (empty for a file).
     child_lines: Vec<ChildSays>,
-    /// Whether it is a test file ([`is_test_path`]), whose line must say so.
+    /// Whether it is a test file ([`is_test_path`]) or a directory of tests, whose line must
+    /// say so.
     tests: bool,
+    /// The children's names (a directory's files and folders, a file's items), which an
+    /// answer must not merely list.
+    names: Vec<String>,
+    /// The words the answer begins with, given to the model ([`TEST_LEAD`] for a directory of
+    /// tests; empty otherwise).
+    lead: &'static str,
 }
 
 /// The shared start of every roll-up prompt.
@@ -127,6 +160,7 @@ pub fn roll_up(
         tree: &tree,
         base: &base,
         made: HashMap::new(),
+        test_dirs: HashSet::new(),
         stats: RollupStats::default(),
     };
     {
@@ -191,6 +225,8 @@ struct Runner<'a> {
     base: &'a [SummaryRecord],
     /// Records made so far, by node.
     made: HashMap<usize, SummaryRecord>,
+    /// Directories of tests seen so far (their parents are asked later).
+    test_dirs: HashSet<usize>,
     stats: RollupStats,
 }
 
@@ -300,8 +336,8 @@ impl Runner<'_> {
             })
             .collect();
         let path = n.path.clone();
-        let body = self.body(Subject::File, &path, &record.symbols, &children);
         let tests = is_test_path(&path);
+        let body = self.body(Subject::File, &path, tests, &record.symbols, &children);
         let fallback = file_fallback(&fallback_children);
         Some(Job {
             node,
@@ -311,6 +347,8 @@ impl Runner<'_> {
                 fallback
             },
             tests,
+            names: record.symbols.clone(),
+            lead: "",
             topic_path: path,
             record,
             body,
@@ -334,6 +372,20 @@ impl Runner<'_> {
             .iter()
             .map(|&c| self.tree.nodes[c].name.clone())
             .collect();
+        // A directory of tests: in a test folder, or every child a test file or directory.
+        let tests = !is_root
+            && (is_test_dir(&n.path)
+                || (!n.children.is_empty()
+                    && n.children.iter().all(|&c| {
+                        let child = &self.tree.nodes[c];
+                        match child.kind {
+                            Kind::Dir => self.test_dirs.contains(&c),
+                            _ => is_test_path(&child.path),
+                        }
+                    })));
+        if tests {
+            self.test_dirs.insert(node);
+        }
         if let Some(doc) = self.settings.docs.line(&n.path) {
             self.stats.authored += 1;
             self.made.insert(node, authored_record(record, doc));
@@ -379,7 +431,16 @@ impl Runner<'_> {
                     &child.path,
                     child.kind == Kind::Dir,
                 )),
-                line: rec.map(|r| r.shown_line().to_string()).unwrap_or_default(),
+                // A test directory's line gets the test opening once, not once per child.
+                line: rec
+                    .map(|r| {
+                        let line = r.shown_line();
+                        match line.strip_prefix(TEST_OPENING) {
+                            Some(rest) if tests => rest.to_string(),
+                            _ => line.to_string(),
+                        }
+                    })
+                    .unwrap_or_default(),
                 accepted: ok,
                 lines: child.lines,
             });
@@ -394,15 +455,26 @@ impl Runner<'_> {
         } else {
             topic_path_of(&n.path, true)
         };
-        let body = self.body(Subject::Dir, &shown_path, &[], &children);
+        let body = self.body(Subject::Dir, &shown_path, tests, &[], &children);
+        let fallback = dir_fallback(&fallback_children);
         Some(Job {
             node,
-            fallback: dir_fallback(&fallback_children),
+            fallback: if tests {
+                as_test_line(&fallback)
+            } else {
+                fallback
+            },
             topic_path,
+            names: record.symbols.clone(),
+            lead: if tests && !TEST_HELPER_DIRS.contains(&record.topic.as_str()) {
+                TEST_LEAD
+            } else {
+                ""
+            },
             record,
             body,
             child_lines,
-            tests: false,
+            tests,
         })
     }
 
@@ -411,6 +483,7 @@ impl Runner<'_> {
         &self,
         subject: Subject,
         path: &str,
+        tests: bool,
         items: &[String],
         children: &[ChildLine],
     ) -> String {
@@ -428,7 +501,7 @@ impl Runner<'_> {
                 .encode(&format!("{text}{tail}"))
                 .map_or(true, |ids| ids.len() <= budget)
         };
-        body(subject, path, items, children, &mut fits)
+        body(subject, path, tests, items, children, &mut fits)
     }
 
     /// Asks for every line of one level at once, asks again (all at once) for those whose
@@ -449,7 +522,7 @@ impl Runner<'_> {
                 self.made.insert(job.node, r);
                 continue;
             }
-            match self.ask(&job.body) {
+            match self.ask(&job.body, job.lead) {
                 Ok(asked) => waiting.push((job, asked)),
                 Err(e) => self.fail(job, e),
             }
@@ -468,7 +541,7 @@ impl Runner<'_> {
                 Ok(_) => self.settle(job, first, None, cache)?,
                 Err(reason) => {
                     let body = retry_body(&job.body, reason);
-                    match self.ask(&body) {
+                    match self.ask(&body, job.lead) {
                         Ok(asked) => again.push((job, first, asked)),
                         Err(e) => {
                             let second = Answered::failed(e);
@@ -486,11 +559,12 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Submits one roll-up question (`body` after the shared head).
-    fn ask(&self, body: &str) -> Result<Asked, String> {
+    /// Submits one roll-up question (`body` after the shared head), the answer to begin with
+    /// `lead`.
+    fn ask(&self, body: &str, lead: &str) -> Result<Asked, String> {
         let ids = self
             .backend
-            .encode(&format!("{body}{}", self.head.tail))
+            .encode(&format!("{body}{}{lead}", self.head.tail))
             .map_err(|e| format!("tokenizing the roll-up prompt: {e}"))?;
         let mut prompt = self.head.ids.clone();
         prompt.extend(ids);
@@ -519,20 +593,29 @@ impl Runner<'_> {
         let raw = self
             .backend
             .decode(&completion.tokens)
+            .map(|text| format!("{}{text}", job.lead))
             .map_err(|e| format!("decoding the answer: {e}"))?;
         let grounds = Grounds {
             text: &job.body,
             path: &job.topic_path,
             context: None,
         };
-        let verdict = match line_for(&raw, &grounds) {
-            Ok(line) if echoes_one_child(&line, &job.child_lines) => {
-                Err(ECHOES_ONE_CHILD.to_string())
-            }
-            Ok(line) if job.tests => Ok(as_test_line(&line)),
-            Ok(line) => Ok(line),
-            Err(r) => Err(r.name().to_string()),
-        };
+        let verdict = line_for(&raw, &grounds)
+            .map_err(|r| r.name().to_string())
+            .and_then(|line| match name_list(&line, &job.names) {
+                Listed::Plain => Ok(line),
+                Listed::Cut(cut) => Ok(cut),
+                Listed::OnlyNames => Err(NAMES_ONLY.to_string()),
+            })
+            .and_then(|line| {
+                if echoes_one_child(&line, &job.child_lines) {
+                    Err(ECHOES_ONE_CHILD.to_string())
+                } else if job.tests {
+                    Ok(as_test_line(&line))
+                } else {
+                    Ok(line)
+                }
+            });
         Ok(Answered {
             raw,
             verdict,
@@ -643,6 +726,7 @@ pub fn retry_body(body: &str, reason: &str) -> String {
             "That answer described only one of its parts. Say what all of them are for together."
         }
         "path" => "Do not name any file, folder or path: say what the code is for.",
+        NAMES_ONLY => "Do not list the names of its parts: say what they are for together.",
         "invented" => "Use only names that appear above.",
         _ => "Answer with one plain English phrase about what the parts do together.",
     };

@@ -40,7 +40,7 @@ pub use doc::{ModuleDoc, module_doc};
 pub use error::SourceError;
 pub use interface::{Comments, UnknownView, View, view};
 pub use language::Language;
-pub use test_code::{as_test_line, is_test_code, is_test_path};
+pub use test_code::{TEST_OPENING, as_test_line, is_test_code, is_test_dir, is_test_path};
 pub use walk::{
     BINARY_SCAN_BYTES, ChangeKind, DEFAULT_MAX_FILE_BYTES, FileChange, GENERATED_SCAN_LINES,
     ISG_IGNORE_FILE, Skip, SkipReason, SourceFile, Walk, WalkSettings, changes_since,

@@ -63,6 +63,11 @@ pub fn is_test_path(path: &str) -> bool {
         || inner.ends_with(".spec")
 }
 
+/// Whether the directory at `path` (relative, `/`-separated) is a test folder or lies in one.
+pub fn is_test_dir(path: &str) -> bool {
+    path.split('/').any(|d| TEST_DIRS.contains(&d))
+}
+
 /// Whether `chunk` is test code: its file is a test file ([`is_test_path`]), or most of its
 /// lines lie in functions marked as tests.
 pub fn is_test_code(chunk: &Chunk) -> bool {

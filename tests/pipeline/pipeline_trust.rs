@@ -604,3 +604,64 @@ fn the_line_of_test_code_says_it_is_about_tests() {
         assert_eq!(line(kind, path, start), want, "{kind:?} {path}:{start}");
     }
 }
+
+#[test]
+fn a_directory_of_tests_says_so_and_no_line_is_a_list_of_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("lines");
+    for (rel, code) in [
+        ("src/read.rs", "pub fn read_line() -> usize {\n    1\n}\n"),
+        ("src/write.rs", "pub fn write_line() -> usize {\n    2\n}\n"),
+        (
+            "src/flush.rs",
+            "pub fn flush_lines() -> usize {\n    3\n}\n",
+        ),
+        (
+            "tests/read.rs",
+            "#[test]\nfn reads_a_line() {\n    assert_eq!(1, 1);\n}\n",
+        ),
+        (
+            "tests/write.rs",
+            "#[test]\nfn writes_a_line() {\n    assert_eq!(2, 2);\n}\n",
+        ),
+    ] {
+        write(&root, rel, code);
+    }
+    static RULES: &[(&str, &str)] = &[
+        // The root's second question, after an answer of names only.
+        (
+            "Do not list the names of its parts",
+            "A line reader and writer, with its tests.",
+        ),
+        // A test directory is marked, and its answer begins with "Tests for": the stand-in
+        // answers with the rest.
+        ("Directory: tests (tests)", " reading and writing lines."),
+        (
+            "Directory: src\n",
+            "The line helpers: read, write and flush.",
+        ),
+        ("Directory: lines", "Src, tests and more."),
+        ("fn read_line", "Reads a line."),
+        ("fn write_line", "Writes a line."),
+        ("fn flush_lines", "Flushes the lines written."),
+        ("reads_a_line", "Tests for reading a line."),
+        ("writes_a_line", "Tests for writing a line."),
+    ];
+    let out = tmp.path().join("out");
+    summarize(&scripted(RULES), &settings(&root, &out)).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    // A trailing list of the children's names is cut.
+    let src = find(&recs, Kind::Dir, "src");
+    assert_eq!(src.summary, "The line helpers.", "{src:?}");
+    assert!(!src.fallback, "{src:?}");
+    let tests = find(&recs, Kind::Dir, "tests");
+    assert_eq!(
+        tests.summary, "Tests for reading and writing lines.",
+        "{tests:?}"
+    );
+    // An answer of names alone is asked again, with a note.
+    let top = find(&recs, Kind::Root, ".");
+    assert_eq!(top.rejected.as_deref(), Some("names"), "{top:?}");
+    assert_eq!(top.summary, "A line reader and writer, with its tests.");
+    assert!(!top.fallback, "{top:?}");
+}
