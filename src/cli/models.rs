@@ -43,8 +43,8 @@ fn figures(m: Option<&Measurement>) -> String {
     match m {
         None => "not measured (scripts/measure-models.sh)".into(),
         Some(m) if !current(m) => format!(
-            "stale: measured with prompt version {} (this isg: {PROMPT_VERSION}); rerun scripts/measure-models.sh",
-            m.prompt_version
+            "stale: measured with prompt version {} and roll-up version {} (this isg: {PROMPT_VERSION} and {ROLLUP_PROMPT_VERSION}); rerun scripts/measure-models.sh",
+            m.prompt_version, m.rollup_version
         ),
         Some(m) => format!(
             "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%{}; {} weights {:.1} req/min at {} streams, {} session{}, peak {:.2} GB ({}, {} {})",

@@ -468,17 +468,27 @@ pub(crate) fn normalized_words(s: &str) -> Vec<String> {
 }
 
 /// Whether words come round again as a stuck model's do: three words in the same order twice
-/// ("a macro that generates a macro that"), a pair twice in a row ("read write read write"),
-/// or one word three times in a row. A pair that merely comes twice is ordinary English
-/// ("from the socket without removing it from the queue") and is not counted.
+/// ("a macro that generates a macro that"), a pair twice in a row ("read write read write"), a
+/// pair joined to itself by one small word ("asynchronous I/O and asynchronous I/O", "file
+/// operations for file operations"), or one word three times in a row. A pair that merely
+/// comes twice is ordinary English ("from the socket without removing it from the queue"), and
+/// so is one with a word of its own between ("128-bit integers, signed 128-bit integers").
 pub(crate) fn repeats_words(words: &[String]) -> bool {
     let words: Vec<&String> = words.iter().filter(|w| !w.is_empty()).collect();
     let mut triples = std::collections::HashSet::new();
     let triple_again = words.windows(3).any(|t| !triples.insert(t));
     let pair_again = words.windows(4).any(|w| w[0] == w[2] && w[1] == w[3]);
+    let pair_joined = words
+        .windows(5)
+        .any(|w| w[0] == w[3] && w[1] == w[4] && JOINING.contains(&w[2].as_str()));
     let tripled = words.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]);
-    triple_again || pair_again || tripled
+    triple_again || pair_again || pair_joined || tripled
 }
+
+/// Small words that join a phrase to itself in a stuck model's answer.
+const JOINING: [&str; 10] = [
+    "and", "or", "for", "of", "with", "to", "in", "on", "from", "by",
+];
 
 /// Line starts that mark code in the supported languages.
 const CODE_STARTS: [&str; 24] = [
@@ -583,11 +593,19 @@ mod tests {
             accept_for("Reads and writes, reads and writes.", &g),
             Err(Reject::Repetitive)
         );
+        for joined in [
+            "Asynchronous I/O and asynchronous I/O.",
+            "File operations for file operations on Unix-like systems.",
+        ] {
+            assert_eq!(accept_for(joined, &g), Err(Reject::Repetitive), "{joined}");
+        }
         // A pair of words that comes twice is ordinary English, not a stuck model.
         for fine in [
             "Polls for data from the socket without removing it from the input queue.",
             "Configures the time driver based on the time flavor.",
             "Creates a new pair of streams that act like a pair of connected sockets.",
+            "Reads 128-bit integers, signed 128-bit integers and floats.",
+            "Sets the thread name, name, thread name function and stack size.",
         ] {
             assert_eq!(accept_for(fine, &g), Ok(fine.to_string()), "{fine}");
         }
