@@ -29,15 +29,17 @@ pub enum Listed {
     OnlyNames,
 }
 
+/// A child's name as [`normal`] spells it: a file or folder name (`wheel/`, `entry.rs`), or
+/// an item's last word without its kind (`fn Throttle::get_ref` is `get_ref`, `struct
+/// Throttle` is `throttle`).
+fn normal_name(s: &str) -> String {
+    normal(s.split_whitespace().last().unwrap_or(""))
+}
+
 /// A name or list item in one spelling: the last path or `::` segment, no extension, no
 /// leading article or conjunction, lower case, `_` and `-` as spaces.
 fn normal(s: &str) -> String {
     let s = s.trim().trim_end_matches(['.', ';', '/']).trim();
-    let s = s
-        .rsplit(' ')
-        .next()
-        .filter(|_| s.contains("::"))
-        .unwrap_or(s);
     let s = s.rsplit("::").next().unwrap_or(s);
     let s = s.rsplit('/').next().unwrap_or(s);
     let s = match s.rsplit_once('.') {
@@ -105,7 +107,7 @@ fn without_names<'a>(list: &'a str, names: &[String]) -> Option<Vec<&'a str>> {
 
 /// Looks for a list of `names` (the children's file, folder or item names) in `line`.
 pub fn name_list(line: &str, names: &[String]) -> Listed {
-    let names: Vec<String> = names.iter().map(|n| normal(n)).collect();
+    let names: Vec<String> = names.iter().map(|n| normal_name(n)).collect();
     let body = line.trim().trim_end_matches(['.', '!', '?']);
     if let Some((head, list)) = body.split_once(": ")
         && let Some(rest) = without_names(list, &names)
@@ -193,10 +195,15 @@ mod tests {
             "fn Throttle::get_mut",
             "fn Throttle::into_inner",
             "struct Throttle",
+            "impl Stream for Interval",
         ]);
         assert_eq!(
             name_list("A throttled stream: get_ref, get_mut, into_inner.", &items),
             Listed::Cut("A throttled stream.".into())
+        );
+        assert_eq!(
+            name_list("Throttle, Interval and get_ref.", &items),
+            Listed::OnlyNames
         );
     }
 
