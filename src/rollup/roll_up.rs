@@ -30,8 +30,9 @@ pub const DEFAULT_ROLLUP_PROMPT_TOKENS: usize = 1024;
 /// framework"; asked to finish "Tests for", it says what they test.
 pub const TEST_LEAD: &str = "Tests for";
 
-/// Names of folders that hold what tests use rather than tests (`tests/support`): their line
-/// says they are for tests, but does not begin with [`TEST_LEAD`].
+/// Names of folders that hold what tests use rather than tests (`tests/support`,
+/// `tests/fixtures/source`): a line of one of them, or of a folder inside one, says it is for
+/// tests, but does not begin with [`TEST_LEAD`].
 const TEST_HELPER_DIRS: &[&str] = &[
     "support",
     "helpers",
@@ -466,7 +467,7 @@ impl Runner<'_> {
             },
             topic_path,
             names: record.symbols.clone(),
-            lead: if tests && !TEST_HELPER_DIRS.contains(&record.topic.as_str()) {
+            lead: if tests && !n.path.split('/').any(|d| TEST_HELPER_DIRS.contains(&d)) {
                 TEST_LEAD
             } else {
                 ""

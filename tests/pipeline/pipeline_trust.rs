@@ -624,6 +624,15 @@ fn a_directory_of_tests_says_so_and_no_line_is_a_list_of_names() {
             "tests/write.rs",
             "#[test]\nfn writes_a_line() {\n    assert_eq!(2, 2);\n}\n",
         ),
+        // What the tests read: marked as tests, but not answered from "Tests for".
+        (
+            "tests/fixtures/data/short.rs",
+            "pub const SHORT: &str = \"a\";\n",
+        ),
+        (
+            "tests/fixtures/data/long.rs",
+            "pub const LONG: &str = \"abc\";\n",
+        ),
     ] {
         write(&root, rel, code);
     }
@@ -636,6 +645,10 @@ fn a_directory_of_tests_says_so_and_no_line_is_a_list_of_names() {
         // A test directory is marked, and its answer begins with "Tests for": the stand-in
         // answers with the rest.
         ("Directory: tests (tests)", " reading and writing lines."),
+        (
+            "Directory: tests/fixtures/data (tests)",
+            "Sample lines read by the tests.",
+        ),
         (
             "Directory: src\n",
             "The line helpers: read, write and flush.",
@@ -659,6 +672,8 @@ fn a_directory_of_tests_says_so_and_no_line_is_a_list_of_names() {
         tests.summary, "Tests for reading and writing lines.",
         "{tests:?}"
     );
+    let data = find(&recs, Kind::Dir, "tests/fixtures/data");
+    assert_eq!(data.summary, "Sample lines read by the tests.", "{data:?}");
     // An answer of names alone is asked again, with a note.
     let top = find(&recs, Kind::Root, ".");
     assert_eq!(top.rejected.as_deref(), Some("names"), "{top:?}");
