@@ -89,8 +89,11 @@ fn join(items: &[&str]) -> String {
 /// What a list says once the names are out of it: `None` when it holds too few names to
 /// count, else the items that are not names (empty when most of it is names).
 fn without_names<'a>(list: &'a str, names: &[String]) -> Option<Vec<&'a str>> {
-    let items = items(list);
-    let known = items.iter().filter(|i| names.contains(&normal(i))).count();
+    let items: Vec<(&str, bool)> = items(list)
+        .into_iter()
+        .map(|i| (i, names.contains(&normal(i))))
+        .collect();
+    let known = items.iter().filter(|(_, name)| *name).count();
     if items.len() < MIN_ITEMS || known < MIN_NAMES {
         return None;
     }
@@ -100,7 +103,8 @@ fn without_names<'a>(list: &'a str, names: &[String]) -> Option<Vec<&'a str>> {
     Some(
         items
             .into_iter()
-            .filter(|i| !names.contains(&normal(i)))
+            .filter(|(_, name)| !name)
+            .map(|(i, _)| i)
             .collect(),
     )
 }
