@@ -12,12 +12,13 @@
 //! into isg's cache ([`home`]) and resolves `--model` to a folder. [`search`] ranks an output
 //! folder's lines by meaning and [`mcp`] serves them to agents over the Model Context
 //! Protocol; [`eval`] scores lines against authors' docs. Leaves: [`atomic_file`] (replacing a
-//! file), [`porter`] (the Porter stemmer), [`process`] (this process's memory figures).
+//! file), [`chrf`] (character n-gram agreement of two lines), [`porter`] (the Porter stemmer), [`process`] (this process's memory figures).
 
 #![warn(missing_docs)]
 
 pub mod atomic_file;
 pub mod bench;
+pub mod chrf;
 pub mod convert;
 pub mod eval;
 pub mod gguf;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::Global;
 use isg::llm::{EngineConfig, ModelSettings};
-use isg::run::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_SESSIONS};
+use isg::run::{DEFAULT_CANDIDATES, DEFAULT_MAX_NEW_TOKENS, DEFAULT_SESSIONS};
 use isg::run::{ProgressMode, SummarizeSettings};
 use isg::source::{DEFAULT_MAX_LINES, View};
 
@@ -57,6 +57,12 @@ pub struct RunArgs {
     /// prompt tokens).
     #[arg(long)]
     pub second_look: bool,
+    /// Answers asked of each chunk: the greedy one and N-1 sampled from the same prompt run
+    /// (the prompt is computed once); the accepted answer the others agree with and the
+    /// chunk's own words support is kept. 1 asks the greedy answer alone (faster).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CANDIDATES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=16))]
+    pub candidates: u64,
     /// Ask the model about one-chunk files that open with a module doc too (by default they
     /// take the doc's first sentence as their line, with no request).
     #[arg(long)]
@@ -79,6 +85,7 @@ impl RunArgs {
         s.max_prompt_tokens = self.max_prompt_tokens;
         s.max_new_tokens = self.max_new_tokens;
         s.second_look = self.second_look;
+        s.candidates = self.candidates as usize;
         s.ask_documented = self.ask_documented;
         s.progress = if self.quiet {
             ProgressMode::Quiet

@@ -14,16 +14,15 @@
 
 pub mod baseline;
 pub mod cases;
-pub mod chrf;
 mod error;
 pub mod evaluate;
 pub mod rouge;
 pub mod score;
 pub mod shares;
 
+pub use crate::chrf::chrf;
 pub use baseline::{file_name_summary, file_topic};
 pub use cases::{EvalCase, collect_cases, write_inputs};
-pub use chrf::chrf;
 pub use error::EvalError;
 pub use evaluate::{EvalReport, FileResult, PREDICTIONS_FILE, evaluate, evaluate_against};
 pub use rouge::rouge_l;

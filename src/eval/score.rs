@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::EvalError;
-use super::chrf::chrf;
 use super::rouge::rouge_l;
+use crate::chrf::chrf;
 
 /// One summary scored against its reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

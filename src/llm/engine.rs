@@ -218,6 +218,48 @@ struct Job {
     req: Request,
     submitted: Instant,
     reply: Sender<Result<Completion, EngineError>>,
+    /// Further answers to the same prompt: its cache is computed once and copied to each.
+    forks: Vec<Fork>,
+}
+
+/// One further answer of a [`Job`]: how its tokens are picked, and where it goes.
+struct Fork {
+    sampling: Sampling,
+    reply: Sender<Result<Completion, EngineError>>,
+}
+
+impl Job {
+    /// The job and its forks as separate jobs, each computing the prompt on its own (for a
+    /// group that can never be in flight at once).
+    fn split(self) -> Vec<Job> {
+        let Job {
+            req,
+            submitted,
+            reply,
+            forks,
+        } = self;
+        let mut out = Vec::with_capacity(1 + forks.len());
+        for f in forks {
+            let mut r = req.clone();
+            r.sampling = f.sampling;
+            out.push(Job {
+                req: r,
+                submitted,
+                reply: f.reply,
+                forks: Vec::new(),
+            });
+        }
+        out.insert(
+            0,
+            Job {
+                req,
+                submitted,
+                reply,
+                forks: Vec::new(),
+            },
+        );
+        out
+    }
 }
 
 /// The engine handle; cheap to share behind an `Arc`.
@@ -318,26 +360,53 @@ impl Engine {
 
     /// Queues a request.
     pub fn submit(&self, req: Request) -> Pending {
+        self.submit_forked(req, &[])
+            .pop()
+            .expect("one pending answer per request")
+    }
+
+    /// Queues a request and `more` further answers to the same prompt, one per sampling rule:
+    /// the prompt is run once and its cache copied to each (they are admitted together when
+    /// the slots and the budget allow, else one by one). The first pending answer is the
+    /// request's own, then one per entry of `more`.
+    pub fn submit_forked(&self, req: Request, more: &[Sampling]) -> Vec<Pending> {
         let (reply, rx) = mpsc::channel();
+        let mut pending = vec![Pending { rx }];
+        let forks: Vec<Fork> = more
+            .iter()
+            .map(|&sampling| {
+                let (reply, rx) = mpsc::channel();
+                pending.push(Pending { rx });
+                Fork { sampling, reply }
+            })
+            .collect();
+        let answers = 1 + forks.len();
         let job = Job {
             req,
             submitted: Instant::now(),
             reply,
+            forks,
         };
         let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        match guard.as_ref() {
+        let refused = match guard.as_ref() {
             Some(tx) => {
-                self.outstanding.fetch_add(1, Ordering::Relaxed);
-                if let Err(mpsc::SendError(job)) = tx.send(job) {
-                    self.outstanding.fetch_sub(1, Ordering::Relaxed);
-                    let _ = job.reply.send(Err(EngineError::Stopped));
+                self.outstanding.fetch_add(answers, Ordering::Relaxed);
+                match tx.send(job) {
+                    Ok(()) => None,
+                    Err(mpsc::SendError(job)) => {
+                        self.outstanding.fetch_sub(answers, Ordering::Relaxed);
+                        Some(job)
+                    }
                 }
             }
-            None => {
-                let _ = job.reply.send(Err(EngineError::Stopped));
+            None => Some(job),
+        };
+        if let Some(job) = refused {
+            for j in job.split() {
+                let _ = j.reply.send(Err(EngineError::Stopped));
             }
         }
-        Pending { rx }
+        pending
     }
 
     /// Runs one request to completion.
@@ -488,14 +557,31 @@ impl Worker {
             });
             if let Some(e) = err {
                 let job = queue.pop_front().expect("front exists");
-                self.answer(&job.reply, Err(e));
+                for j in job.split() {
+                    self.answer(&j.reply, Err(e.clone()));
+                }
+                continue;
+            }
+            let group = 1 + job.forks.len();
+            if group > 1 && (group > self.parallel || cost * group as u64 > self.kv_budget) {
+                // The group can never be in flight at once: its answers go one by one.
+                let job = queue.pop_front().expect("front exists");
+                for j in job.split().into_iter().rev() {
+                    queue.push_front(j);
+                }
                 continue;
             }
             let in_flight: u64 = seqs.iter().map(|s| s.cost).sum();
-            if in_flight + cost > self.kv_budget {
+            if in_flight + cost * group as u64 > self.kv_budget
+                || seqs.len() + group > self.parallel
+            {
                 break;
             }
             let job = queue.pop_front().expect("front exists");
+            if group > 1 {
+                self.admit_group(job, cost, seqs);
+                continue;
+            }
             let used: Vec<usize> = seqs.iter().map(|s| s.slot).collect();
             let slot = (0..self.parallel)
                 .find(|s| !used.contains(s))
@@ -532,26 +618,8 @@ impl Worker {
         if p == 0 || p >= seq.job.req.prompt.len() {
             return Ok(());
         }
-        let prefix = &seq.job.req.prompt[..p];
-        if self.prefix.as_deref() != Some(prefix) {
-            let slot = self.prefix_slot();
-            self.pool.release(slot);
-            self.prefix = None;
-            let start = Instant::now();
-            let mut done = 0;
-            while done < p {
-                let end = (done + self.chunk).min(p);
-                self.decoder
-                    .prefill(&mut self.pool, slot, done, &prefix[done..end])
-                    .map_err(|e| EngineError::Run(e.to_string()))?;
-                done = end;
-            }
-            let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-            st.prefill_tokens += p as u64;
-            st.prefill_seconds += start.elapsed().as_secs_f64();
-            drop(st);
-            self.prefix = Some(prefix.to_vec());
-        }
+        let prefix = seq.job.req.prompt[..p].to_vec();
+        self.hold_prefix(&prefix)?;
         self.pool.copy_prefix(self.prefix_slot(), seq.slot, p);
         seq.done = p;
         seq.reused = p;
@@ -560,6 +628,128 @@ impl Worker {
             .unwrap_or_else(|p| p.into_inner())
             .reused_prefix_tokens += p as u64;
         Ok(())
+    }
+
+    /// Makes the prefix slot hold the cache of `prefix`: kept when the tokens there begin with
+    /// it, else computed from the start.
+    fn hold_prefix(&mut self, prefix: &[u32]) -> Result<(), EngineError> {
+        match self.prefix.as_mut() {
+            Some(held) if held.starts_with(prefix) => {
+                held.truncate(prefix.len());
+                Ok(())
+            }
+            _ => self.fill_prefix(prefix, 0).map(|_| ()),
+        }
+    }
+
+    /// Computes the cache of `tokens` in the prefix slot, keeping its first `keep` positions
+    /// (the caller has made sure they hold `tokens[..keep]`), in pieces from `keep` on as a
+    /// sequence's own prefill would run them, so that a prompt gives the same cache and the same
+    /// answers either way. Returns the logits of the last token.
+    fn fill_prefix(&mut self, tokens: &[u32], keep: usize) -> Result<Vec<f32>, EngineError> {
+        let slot = self.prefix_slot();
+        if keep == 0 {
+            self.pool.release(slot);
+        } else {
+            self.pool.touch(slot);
+        }
+        self.prefix = None;
+        let start = Instant::now();
+        let mut done = keep;
+        let mut logits = Vec::new();
+        while done < tokens.len() {
+            let end = (done + self.chunk).min(tokens.len());
+            logits = self
+                .decoder
+                .prefill(&mut self.pool, slot, done, &tokens[done..end])
+                .map_err(|e| EngineError::Run(e.to_string()))?;
+            done = end;
+        }
+        let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        st.prefill_tokens += (tokens.len() - keep) as u64;
+        st.prefill_seconds += start.elapsed().as_secs_f64();
+        drop(st);
+        self.prefix = Some(tokens.to_vec());
+        Ok(logits)
+    }
+
+    /// Admits a job and its forks at once: the prompt is run once in the prefix slot (all but
+    /// the part it shares with what is there), its cache copied to one free slot per answer,
+    /// and each answer's first token picked from the same logits by its own sampler.
+    fn admit_group(&mut self, job: Job, cost: u64, seqs: &mut Vec<Seq>) {
+        let Job {
+            req,
+            submitted,
+            reply,
+            forks,
+        } = job;
+        let len = req.prompt.len();
+        let start = Instant::now();
+        // As a lone request would: the shared head from the prefix slot (computed from the
+        // start if it is not there), the rest of the prompt run from it, the last token always.
+        let head = req.shared_prefix.min(len - 1);
+        let filled = if head > 0 {
+            self.hold_prefix(&req.prompt[..head])
+        } else {
+            Ok(())
+        }
+        .and_then(|()| self.fill_prefix(&req.prompt, head));
+        let logits = match filled {
+            Ok(logits) => {
+                self.stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .reused_prefix_tokens += (head + forks.len() * len) as u64;
+                logits
+            }
+            Err(e) => {
+                self.answer(&reply, Err(e.clone()));
+                for f in forks {
+                    self.answer(&f.reply, Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let prefill_s = start.elapsed().as_secs_f64();
+        let members = std::iter::once((req.sampling, reply))
+            .chain(forks.into_iter().map(|f| (f.sampling, f.reply)));
+        for (k, (sampling, reply)) in members.enumerate() {
+            let used: Vec<usize> = seqs.iter().map(|s| s.slot).collect();
+            let slot = (0..self.parallel)
+                .find(|s| !used.contains(s))
+                .expect("the group's slots were counted free");
+            self.pool.copy_prefix(self.prefix_slot(), slot, len);
+            let mut r = req.clone();
+            r.sampling = sampling;
+            let now = Instant::now();
+            let mut seq = Seq {
+                slot,
+                done: len,
+                phase: Phase::Decode,
+                generated: Vec::new(),
+                next: 0,
+                sampler: Sampler::new(sampling),
+                cost,
+                admitted: now,
+                prefill_s: if k == 0 { prefill_s } else { 0.0 },
+                decode_start: Some(now),
+                reused: if k == 0 { head } else { len },
+                job: Job {
+                    req: r,
+                    submitted,
+                    reply,
+                    forks: Vec::new(),
+                },
+            };
+            let token = seq.sampler.pick(&logits);
+            let finished = self.accept(&mut seq, token);
+            seqs.push(seq);
+            if let Some(f) = finished {
+                self.finish(seqs, seqs.len() - 1, f);
+            }
+        }
+        let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        st.peak_in_flight = st.peak_in_flight.max(seqs.len());
     }
 
     fn prefill_piece(&mut self, seqs: &mut Vec<Seq>, i: usize) {

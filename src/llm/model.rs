@@ -17,6 +17,7 @@ use super::device::Device;
 use super::engine::{
     Completion, Engine, EngineConfig, EngineError, EngineStats, Pending, Request, StopVocab,
 };
+use super::sample::Sampling;
 use super::session_runner::{SessionRunner, SessionSettings};
 use super::tokenizer::TextTokenizer;
 use ort::session::builder::PrepackedWeights;
@@ -170,6 +171,16 @@ impl Model {
             .min_by_key(|e| e.outstanding())
             .expect("a model has at least one engine")
             .submit(req)
+    }
+
+    /// Queues a request and further answers to its prompt, one per sampling rule in `more`,
+    /// on one session: the prompt is run once (see [`Engine::submit_forked`]).
+    pub fn submit_forked(&self, req: Request, more: &[Sampling]) -> Vec<Pending> {
+        self.engines
+            .iter()
+            .min_by_key(|e| e.outstanding())
+            .expect("a model has at least one engine")
+            .submit_forked(req, more)
     }
 
     /// Runs one request to completion.

@@ -18,8 +18,9 @@ use crate::rollup::{
     DEFAULT_ROLLUP_PROMPT_TOKENS, Levels, Rollup, RollupSettings, roll_up, root_name,
 };
 use crate::run::{
-    Backend, Cache, DEFAULT_DESIGN, KeySettings, Lookup, PROMPT_VERSION, Plan, Progress, Scope,
-    SummarizeSettings, failpoint, write_live_keys,
+    Backend, Cache, DEFAULT_DESIGN, KeySettings, Lookup, PROMPT_VERSION, Plan, Progress,
+    SAMPLE_TEMPERATURE, SAMPLE_TOP_P, SUPPORT_WEIGHT, Scope, SummarizeSettings, failpoint,
+    write_live_keys,
 };
 use crate::source::{
     AuthoredDocs, Chunk, FileChange, Walk, authored_docs, changes_since, chunk_files, walk_between,
@@ -173,12 +174,24 @@ fn key_settings(
         view: settings.view,
         max_prompt_tokens,
         max_new_tokens: settings.max_new_tokens,
-        sampling: if settings.second_look {
-            "greedy, second look".to_string()
-        } else {
-            "greedy".to_string()
-        },
+        sampling: sampling_name(settings),
     }
+}
+
+/// The decoding rule of a run's cache keys: `greedy`, or the greedy answer with the sampled
+/// ones it was chosen among, and whether second looks were taken.
+fn sampling_name(settings: &SummarizeSettings) -> String {
+    let mut name = "greedy".to_string();
+    if settings.candidates > 1 {
+        name.push_str(&format!(
+            ", {} sampled at t {SAMPLE_TEMPERATURE} p {SAMPLE_TOP_P}, chosen by agreement and support {SUPPORT_WEIGHT}",
+            settings.candidates - 1
+        ));
+    }
+    if settings.second_look {
+        name.push_str(", second look");
+    }
+    name
 }
 
 /// The files of the shard that changed while the run read them; a warning names them.

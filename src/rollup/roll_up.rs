@@ -574,6 +574,8 @@ impl Runner<'_> {
             max_new_tokens: self.settings.max_new_tokens,
             shared_prefix: self.head.ids.len(),
             done_when: Some(answer_settled),
+            sampled: 0,
+            seed: 0,
         };
         let ticket = self.backend.submit(request.clone());
         Ok(Asked {

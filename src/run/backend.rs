@@ -9,7 +9,7 @@ use crate::llm::EngineStats;
 use super::prompt::ChatTurn;
 
 /// One prompt to answer with greedy decoding, stopping at the first line break or
-/// end-of-sequence token.
+/// end-of-sequence token, and optionally with further answers sampled from the same prompt.
 #[derive(Debug, Clone)]
 pub struct Query {
     /// Prompt token ids (chat template already applied).
@@ -22,7 +22,19 @@ pub struct Query {
     /// cannot check text while generating ignore it (the token cap and the newline rule still
     /// apply).
     pub done_when: Option<fn(&str) -> bool>,
+    /// Further answers sampled at [`SAMPLE_TEMPERATURE`] within [`SAMPLE_TOP_P`], the k-th
+    /// (from 1) with the seed `seed + k`; 0 for the greedy answer alone. Backends that cannot
+    /// sample give none.
+    pub sampled: usize,
+    /// The seed of the sampled answers (see `sampled`): the same query gets the same answers.
+    pub seed: u64,
 }
+
+/// The softmax temperature of sampled answers ([`Query::sampled`]).
+pub const SAMPLE_TEMPERATURE: f32 = 0.7;
+
+/// The nucleus mass of sampled answers ([`Query::sampled`]).
+pub const SAMPLE_TOP_P: f32 = 0.95;
 
 /// A backend's answer to a [`Query`].
 #[derive(Debug, Clone)]
@@ -31,6 +43,8 @@ pub struct Answer {
     pub tokens: Vec<u32>,
     /// Prompt length in tokens.
     pub prompt_tokens: usize,
+    /// The sampled answers' token ids ([`Query::sampled`]), in order.
+    pub sampled: Vec<Vec<u32>>,
 }
 
 /// What a backend could not do.

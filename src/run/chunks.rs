@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::backend::{Backend, Query};
 use super::cache::{Cache, CacheEntry, KeySettings, cache_key};
+use super::choose::choose;
 use super::compose::{fallback_line, summary_for};
 use super::judge::{Grounds, Reject, is_grounded};
 use super::progress::Progress;
@@ -410,12 +411,15 @@ impl<'a> Plan<'a> {
         };
         let mut prompt = self.head.clone();
         prompt.extend_from_slice(&fitted.ids);
+        let seed = seed_of(&prompt);
         let request = Query {
             prompt,
             max_new_tokens: self.settings.max_new_tokens,
             shared_prefix: self.head.len(),
             // Only the first sentence is kept: stop once it is written (or already rejected).
             done_when: Some(answer_settled),
+            sampled: self.settings.candidates.saturating_sub(1),
+            seed,
         };
         let started = Instant::now();
         let completion = match (backend.submit(request.clone()))() {
@@ -434,11 +438,33 @@ impl<'a> Plan<'a> {
         let raw = backend
             .decode(&completion.tokens)
             .map_err(|e| failed(format!("decoding the answer: {e}")))?;
+        let mut judged = summary_for(&raw, chunk);
+        let mut raws = vec![raw];
+        let mut generated = completion.tokens.len();
+        if !completion.sampled.is_empty() {
+            // Every accepted answer is a candidate, the greedy one first; the one the others
+            // agree with and the chunk's words support is kept.
+            let mut accepted: Vec<String> = judged.iter().cloned().collect();
+            for ids in &completion.sampled {
+                let Ok(text) = backend.decode(ids) else {
+                    continue;
+                };
+                if let Ok(line) = summary_for(&text, chunk) {
+                    accepted.push(line);
+                }
+                generated += ids.len();
+                raws.push(text);
+            }
+            if !accepted.is_empty() {
+                let vocab = vocabulary(&chunk.text, &chunk.path);
+                judged = Ok(accepted.swap_remove(choose(&accepted, &vocab)));
+            }
+        }
         Ok(Attempt {
-            judged: summary_for(&raw, chunk),
-            raw,
+            judged,
+            raw: raws.join(&format!("\n{SAMPLED_SEPARATOR}\n")),
             prompt_tokens: completion.prompt_tokens,
-            generated_tokens: completion.tokens.len(),
+            generated_tokens: generated,
             ms,
             view: fitted.view,
             reduction: fitted.reduction,
@@ -480,6 +506,17 @@ pub const SUPPORT_FLOOR: f64 = 0.5;
 
 /// Between the raw answers of an accepted line and its second look in a cache entry.
 pub const SECOND_LOOK_SEPARATOR: &str = "--- second look ---";
+
+/// Between the raw greedy answer and each sampled answer of one request in a cache entry.
+pub const SAMPLED_SEPARATOR: &str = "--- sampled ---";
+
+/// The seed of a prompt's sampled answers: the same prompt is always given the same ones, so a
+/// line does not change between runs (FNV-1a over the token ids).
+fn seed_of(prompt: &[u32]) -> u64 {
+    prompt.iter().fold(0xcbf2_9ce4_8422_2325, |h, &t| {
+        (h ^ u64::from(t)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
 
 /// Between the raw answers of the two attempts in a cache entry.
 pub const RETRY_SEPARATOR: &str = "--- asked again ---";

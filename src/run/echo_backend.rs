@@ -22,6 +22,9 @@ pub const TEST_BACKEND_ENV: &str = "ISG_TEST_BACKEND";
 /// The rule that answers a prompt, given its text and its length in tokens.
 pub type AnswerFn = dyn Fn(&str, usize) -> String + Send + Sync;
 
+/// The rule that gives a prompt's k-th sampled answer (from 1), given its text.
+pub type SampledFn = dyn Fn(&str, usize) -> String + Send + Sync;
+
 /// The stand-in model.
 pub struct EchoBackend {
     id: String,
@@ -29,6 +32,7 @@ pub struct EchoBackend {
     parallel: usize,
     delay: Duration,
     answer: Arc<AnswerFn>,
+    sampled: Option<Arc<SampledFn>>,
     fail_marker: Option<String>,
     prompts: Mutex<Vec<String>>,
 }
@@ -50,6 +54,7 @@ impl EchoBackend {
             parallel: EngineConfig::default().parallel,
             delay: Duration::ZERO,
             answer: Arc::new(|_, n| format!("Reads {n} prompt tokens.\n")),
+            sampled: None,
             fail_marker: None,
             prompts: Mutex::new(Vec::new()),
         }
@@ -101,6 +106,16 @@ impl EchoBackend {
         answer: impl Fn(&str, usize) -> String + Send + Sync + 'static,
     ) -> EchoBackend {
         self.answer = Arc::new(answer);
+        self
+    }
+
+    /// The same stand-in giving `sampled(prompt text, k)` as a query's k-th sampled answer
+    /// (without it, a sampled answer is the greedy one).
+    pub fn with_sampled(
+        mut self,
+        sampled: impl Fn(&str, usize) -> String + Send + Sync + 'static,
+    ) -> EchoBackend {
+        self.sampled = Some(Arc::new(sampled));
         self
     }
 
@@ -177,6 +192,12 @@ impl Backend for EchoBackend {
             .as_ref()
             .is_some_and(|m| prompt.contains(m.as_str()));
         let answer = (self.answer)(&prompt, query.prompt.len());
+        let sampled: Vec<String> = (1..=query.sampled)
+            .map(|k| match &self.sampled {
+                Some(rule) => rule(&prompt, k),
+                None => answer.clone(),
+            })
+            .collect();
         self.prompts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -191,6 +212,10 @@ impl Backend for EchoBackend {
             Ok(Answer {
                 tokens: answer.chars().map(u32::from).collect(),
                 prompt_tokens,
+                sampled: sampled
+                    .iter()
+                    .map(|a| a.chars().map(u32::from).collect())
+                    .collect(),
             })
         })
     }

@@ -1,11 +1,14 @@
 //! [`Backend`] for a loaded [`Model`]: its identity, chat template, tokenizer and engine. A
-//! [`Query`] becomes a greedy engine [`Request`] that stops at the first line break.
+//! [`Query`] becomes a greedy engine [`Request`] that stops at the first line break, with its
+//! sampled answers forked from the same prompt run.
 
 use std::sync::Arc;
 
 use crate::llm::{ChatMessage as LlmMessage, EngineStats, Model, Request, Sampling, StopCheck};
 
-use super::backend::{Answer, Backend, BackendError, Query, Ticket};
+use super::backend::{
+    Answer, Backend, BackendError, Query, SAMPLE_TEMPERATURE, SAMPLE_TOP_P, Ticket,
+};
 use super::prompt::ChatTurn;
 
 impl Backend for Model {
@@ -56,6 +59,13 @@ impl Backend for Model {
                 tokenizer.decode(ids, true).is_ok_and(|text| done(&text))
             }))
         });
+        let more: Vec<Sampling> = (1..=query.sampled as u64)
+            .map(|k| Sampling::Random {
+                temperature: SAMPLE_TEMPERATURE,
+                top_p: SAMPLE_TOP_P,
+                seed: query.seed.wrapping_add(k),
+            })
+            .collect();
         let request = Request {
             prompt: query.prompt,
             max_new_tokens: query.max_new_tokens,
@@ -65,15 +75,20 @@ impl Backend for Model {
             ignore_eos: false,
             stop_when,
         };
-        let pending = Model::submit(self, request);
+        let pending = Model::submit_forked(self, request, &more);
         Box::new(move || {
-            pending
-                .wait()
-                .map(|c| Answer {
-                    tokens: c.tokens,
-                    prompt_tokens: c.prompt_tokens,
-                })
-                .map_err(|e| BackendError::Generation(e.to_string()))
+            let mut done = pending.into_iter().map(|p| {
+                p.wait()
+                    .map_err(|e| BackendError::Generation(e.to_string()))
+            });
+            let first = done.next().expect("the request's own answer")?;
+            // A sampled answer that failed is left out; the greedy one decides.
+            let sampled = done.filter_map(Result::ok).map(|c| c.tokens).collect();
+            Ok(Answer {
+                tokens: first.tokens,
+                prompt_tokens: first.prompt_tokens,
+                sampled,
+            })
         })
     }
 

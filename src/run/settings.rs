@@ -73,11 +73,18 @@ pub struct SummarizeSettings {
     /// keep the better supported answer (see [`support`](super::support)); off by default.
     #[serde(default)]
     pub second_look: bool,
+    /// Answers asked of each chunk prompt: the greedy one and `candidates - 1` sampled from
+    /// the same prompt run; the accepted answer the others agree with and the chunk's words
+    /// support is kept (see [`choose`](super::choose)). 1 asks the greedy answer alone.
+    pub candidates: usize,
     /// Ask the model about every chunk, even a whole file whose module doc already says what
     /// it is for (by default such a chunk takes the doc's first sentence: no request).
     #[serde(default)]
     pub ask_documented: bool,
 }
+
+/// Answers asked of each chunk prompt by default (see [`SummarizeSettings::candidates`]).
+pub const DEFAULT_CANDIDATES: usize = 1;
 
 impl SummarizeSettings {
     /// The defaults for a root.
@@ -94,6 +101,7 @@ impl SummarizeSettings {
             wait_for_lock: false,
             design: super::prompt::DEFAULT_DESIGN.to_string(),
             second_look: false,
+            candidates: DEFAULT_CANDIDATES,
             ask_documented: false,
         }
     }

@@ -98,16 +98,22 @@ pub fn vocabulary(text: &str, path: &str) -> HashSet<String> {
 /// The share (0 to 1) of the content words of `line` that occur in `vocab` ([`vocabulary`]);
 /// 1 for a line without content words.
 pub fn support(line: &str, vocab: &HashSet<String>) -> f64 {
+    support_share(line, vocab).unwrap_or(1.0)
+}
+
+/// The share (0 to 1) of the content words of `line` that occur in `vocab`; `None` for a line
+/// without content words.
+pub fn support_share(line: &str, vocab: &HashSet<String>) -> Option<f64> {
     let words: Vec<String> = word_stream(line)
         .into_iter()
         .filter(|w| w.len() > 1 && !EMPTY_WORDS.contains(&w.as_str()))
         .map(|w| stem(&w))
         .collect();
     if words.is_empty() {
-        return 1.0;
+        return None;
     }
     let found = words.iter().filter(|w| vocab.contains(*w)).count();
-    found as f64 / words.len() as f64
+    Some(found as f64 / words.len() as f64)
 }
 
 #[cfg(test)]

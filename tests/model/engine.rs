@@ -385,3 +385,76 @@ fn a_request_stop_rule_ends_generation_where_it_says() {
     assert_eq!(stopped.finish, Finish::Rule);
     assert_eq!(stopped.tokens, free.tokens[..5], "same tokens, cut at five");
 }
+
+#[test]
+fn forked_answers_share_one_prompt_run_and_keep_greedy_and_seeds_exact() {
+    let m = require!(model());
+    let prefix_msgs = [ChatMessage::system(
+        "You write one-line summaries of source code. Answer with one plain sentence.",
+    )];
+    let (ids, head) = chat_parts(m, &prefix_msgs, SOURCES[1]);
+    let request = Request {
+        shared_prefix: head,
+        ..greedy(ids.clone(), 12)
+    };
+    let sampled = |seed| Sampling::Random {
+        temperature: 0.9,
+        top_p: 0.95,
+        seed,
+    };
+    let more = [Sampling::Greedy, sampled(7), sampled(8)];
+    let answers: Vec<_> = m
+        .engine()
+        .submit_forked(request.clone(), &more)
+        .into_iter()
+        .map(|p| p.wait().expect("a forked answer"))
+        .collect();
+    assert_eq!(answers.len(), 4);
+    // A lone request that shares the same head is computed in the same pieces.
+    let alone = m.engine().generate(request.clone()).unwrap();
+    assert_eq!(
+        answers[0].tokens, alone.tokens,
+        "forking changed the greedy answer"
+    );
+    assert_eq!(
+        answers[1].tokens, alone.tokens,
+        "a greedy fork differs from greedy"
+    );
+    // The forks were given the prompt's cache: none of them ran it.
+    for a in &answers[1..] {
+        assert_eq!(a.reused_prefix_tokens, ids.len());
+        assert_eq!(a.prefill_ms, 0.0);
+    }
+    // The same seed on the same prompt gives the same answer, forked or not.
+    let again: Vec<_> = m
+        .engine()
+        .submit_forked(request.clone(), &more[1..])
+        .into_iter()
+        .map(|p| p.wait().unwrap().tokens)
+        .collect();
+    let own = m
+        .engine()
+        .generate(Request {
+            sampling: sampled(7),
+            ..request.clone()
+        })
+        .unwrap();
+    assert_eq!(
+        again[0], alone.tokens,
+        "a prompt asked again changed its greedy answer"
+    );
+    assert_eq!(again[1], answers[2].tokens);
+    assert_eq!(again[2], answers[3].tokens);
+    assert_eq!(own.tokens, answers[2].tokens);
+
+    // More answers than streams: every one still comes back, the greedy ones exact.
+    let many = vec![Sampling::Greedy; 24];
+    let all: Vec<_> = m
+        .engine()
+        .submit_forked(request, &many)
+        .into_iter()
+        .map(|p| p.wait().expect("an answer of an oversized group").tokens)
+        .collect();
+    assert_eq!(all.len(), 25);
+    assert!(all.iter().all(|t| *t == alone.tokens));
+}

@@ -680,3 +680,78 @@ fn a_directory_of_tests_says_so_and_no_line_is_a_list_of_names() {
     assert_eq!(top.summary, "A line reader and writer, with its tests.");
     assert!(!top.fallback, "{top:?}");
 }
+
+#[test]
+fn of_several_answers_the_one_the_others_agree_on_and_the_code_supports_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("bus");
+    write(
+        &root,
+        "src/bus.rs",
+        "/// Counts the sensors on the bus.\npub fn count_sensors(bus: &[u8]) -> usize {\n    bus.len()\n}\n",
+    );
+    write(
+        &root,
+        "src/pins.rs",
+        "/// Lists the pins a sensor uses.\npub fn sensor_pins(sensor: u8) -> Vec<u8> {\n    vec![sensor]\n}\n",
+    );
+    let backend = || {
+        scripted(&[
+            (
+                "count_sensors",
+                "Parses weather forecasts from the network.",
+            ),
+            ("sensor_pins", "Part 2 of the file."),
+        ])
+        .with_sampled(|prompt, k| {
+            let turn = last_turn(prompt);
+            let lines: [&str; 4] = if turn.contains("count_sensors") {
+                [
+                    "Counts the sensors on a bus.",
+                    "Counts sensors on the bus.",
+                    "Part 2 of the file.",
+                    "Counting the bus sensors.",
+                ]
+            } else {
+                [
+                    "Lists the pins of a sensor.",
+                    "This code.",
+                    "Sensor pin lists.",
+                    "Lists sensor pins.",
+                ]
+            };
+            lines[(k - 1) % 4].to_string()
+        })
+    };
+    let out = tmp.path().join("out");
+    let mut s = settings(&root, &out);
+    s.candidates = 5;
+    summarize(&backend(), &s).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    // The greedy answer goes its own way and uses none of the code's words: a sampled one is kept.
+    let bus = find(&recs, Kind::Chunk, "src/bus.rs");
+    assert!(
+        bus.summary.starts_with("Count") && bus.summary.contains("sensors"),
+        "{bus:?}"
+    );
+    assert!(
+        bus.rejected.is_none() && !bus.fallback && bus.attempts == 1,
+        "{bus:?}"
+    );
+    // A rejected greedy answer needs no second request when a sampled answer was accepted.
+    let pins = find(&recs, Kind::Chunk, "src/pins.rs");
+    assert!(pins.summary.contains("pin"), "{pins:?}");
+    assert!(
+        pins.rejected.is_none() && !pins.fallback && pins.attempts == 1,
+        "{pins:?}"
+    );
+
+    // One answer asked: the greedy line stands, and the cache of five answers is not reused.
+    s.candidates = 1;
+    summarize(&backend(), &s).unwrap();
+    let recs = read_records(&out.join("summaries.jsonl")).unwrap();
+    let bus = find(&recs, Kind::Chunk, "src/bus.rs");
+    assert_eq!(bus.summary, "Parses weather forecasts from the network.");
+    let pins = find(&recs, Kind::Chunk, "src/pins.rs");
+    assert_eq!(pins.attempts, 2, "{pins:?}");
+}
