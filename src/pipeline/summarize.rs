@@ -354,7 +354,7 @@ fn settings_json(
     if let Some(map) = v.as_object_mut() {
         map.insert("parallel".into(), parallel.into());
         map.insert("max_prompt_tokens".into(), max_prompt_tokens.into());
-        map.insert("sampling".into(), "greedy".into());
+        map.insert("sampling".into(), sampling_name(settings).into());
     }
     v
 }
