@@ -59,7 +59,8 @@ pub struct RunArgs {
     pub second_look: bool,
     /// Answers asked of each chunk: the greedy one and N-1 sampled from the same prompt run
     /// (the prompt is computed once); the accepted answer the others agree with and the
-    /// chunk's own words support is kept. 1 asks the greedy answer alone (faster).
+    /// chunk's own words support is kept. 1 asks the greedy answer alone (faster); 8 is the
+    /// measured choice; more than half of --parallel leaves one chunk in flight at a time.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CANDIDATES as u64,
           value_parser = clap::value_parser!(u64).range(1..=16))]
     pub candidates: u64,
