@@ -229,6 +229,20 @@ struct Fork {
 }
 
 impl Job {
+    /// A job of one answer.
+    fn alone(
+        req: Request,
+        submitted: Instant,
+        reply: Sender<Result<Completion, EngineError>>,
+    ) -> Job {
+        Job {
+            req,
+            submitted,
+            reply,
+            forks: Vec::new(),
+        }
+    }
+
     /// The job and its forks as separate jobs, each computing the prompt on its own (for a
     /// group that can never be in flight at once).
     fn split(self) -> Vec<Job> {
@@ -238,26 +252,14 @@ impl Job {
             reply,
             forks,
         } = self;
-        let mut out = Vec::with_capacity(1 + forks.len());
-        for f in forks {
-            let mut r = req.clone();
-            r.sampling = f.sampling;
-            out.push(Job {
-                req: r,
-                submitted,
-                reply: f.reply,
-                forks: Vec::new(),
-            });
-        }
-        out.insert(
-            0,
-            Job {
-                req,
-                submitted,
-                reply,
-                forks: Vec::new(),
-            },
-        );
+        let mut out = vec![Job::alone(req.clone(), submitted, reply)];
+        out.extend(forks.into_iter().map(|f| {
+            let req = Request {
+                sampling: f.sampling,
+                ..req.clone()
+            };
+            Job::alone(req, submitted, f.reply)
+        }));
         out
     }
 }
@@ -719,8 +721,10 @@ impl Worker {
                 .find(|s| !used.contains(s))
                 .expect("the group's slots were counted free");
             self.pool.copy_prefix(self.prefix_slot(), slot, len);
-            let mut r = req.clone();
-            r.sampling = sampling;
+            let r = Request {
+                sampling,
+                ..req.clone()
+            };
             let now = Instant::now();
             let mut seq = Seq {
                 slot,
@@ -734,12 +738,7 @@ impl Worker {
                 prefill_s: if k == 0 { prefill_s } else { 0.0 },
                 decode_start: Some(now),
                 reused: if k == 0 { head } else { len },
-                job: Job {
-                    req: r,
-                    submitted,
-                    reply,
-                    forks: Vec::new(),
-                },
+                job: Job::alone(r, submitted, reply),
             };
             let token = seq.sampler.pick(&logits);
             let finished = self.accept(&mut seq, token);
