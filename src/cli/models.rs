@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Global;
 use isg::provision::catalog::{CATALOG, CatalogModel, DEFAULT_MODEL};
-use isg::provision::measured::{Measurement, latest};
+use isg::provision::measured::{Measurement, latest, tiers};
 use isg::provision::{fetch, setup};
 use isg::rollup::ROLLUP_PROMPT_VERSION;
 use isg::run::PROMPT_VERSION;
@@ -58,16 +58,52 @@ fn figures(m: Option<&Measurement>) -> String {
                 ""
             },
             m.bits,
-            m.requests_per_min,
+            m.requests_per_min.unwrap_or(f64::NAN),
             m.parallel,
             m.sessions,
             if m.sessions == 1 { "" } else { "s" },
-            m.peak_rss_gb,
+            m.peak_rss_gb.unwrap_or(f64::NAN),
             m.date,
             m.cpu,
             m.cpu_flags
         ),
     }
+}
+
+/// The line of a slower tier (several answers per prompt, one kept), beside the model's plain
+/// run when that was measured too.
+fn tier_figures(t: &Measurement, plain: Option<&Measurement>) -> String {
+    if !current(t) {
+        return format!(
+            "stale: measured with prompt version {} and roll-up version {}; rerun scripts/measure-models.sh",
+            t.prompt_version, t.rollup_version
+        );
+    }
+    let time = match plain.filter(|p| current(p)) {
+        Some(p) => format!(
+            "{:.0} s ({:.1}x the plain run's {:.0} s)",
+            t.eval_seconds,
+            t.eval_seconds / p.eval_seconds,
+            p.eval_seconds
+        ),
+        None => format!("{:.0} s", t.eval_seconds),
+    };
+    let rss = t
+        .eval_peak_rss_gb
+        .map(|g| format!(", peak {g:.2} GB"))
+        .unwrap_or_default();
+    format!(
+        "chrF {:.1} ROUGE-L {:.1} MiniLM {:.3}, fallback {:.1}%; eval-dev in {time}{rss}, {} session{} ({}, {} {})",
+        t.chrf,
+        t.rouge_l,
+        t.minilm,
+        100.0 * t.chunk_fallback,
+        t.sessions,
+        if t.sessions == 1 { "" } else { "s" },
+        t.date,
+        t.cpu,
+        t.cpu_flags
+    )
 }
 
 fn mb(bytes: u64) -> String {
@@ -101,6 +137,11 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                         v["current"] = json!(current(&x));
                         v
                     }),
+                    "tiers": tiers(m.name).into_iter().map(|x| {
+                        let mut v = serde_json::to_value(&x).unwrap_or_default();
+                        v["current"] = json!(current(&x));
+                        v
+                    }).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -113,7 +154,8 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     );
     for m in CATALOG {
         let l = local(&cache, m);
-        let measured = figures(latest(m.name).as_ref());
+        let plain = latest(m.name);
+        let measured = figures(plain.as_ref());
         println!(
             "{:<21}{:<8}{:<7}{:>10}{:>10}  {:<14}{measured}",
             format!(
@@ -134,9 +176,16 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 None => "no".into(),
             },
         );
+        for t in tiers(m.name) {
+            println!(
+                "{:<58}{}",
+                format!("  with --candidates {}", t.candidates),
+                tier_figures(&t, plain.as_ref())
+            );
+        }
     }
     println!(
-        "* default. Quality: `isg eval` on ../shared/eval-dev (59 tokio files, each file's first line against its authors' first sentence). Speed: `isg bench --parallel 20 --prompt-tokens 450 --new-tokens 20 --sessions 2`. Figures hold for the CPU named."
+        "* default. Quality: `isg eval` on ../shared/eval-dev (59 tokio files, each file's first line against its authors' first sentence). Speed: `isg bench --parallel 20 --prompt-tokens 450 --new-tokens 20` with the sessions shown. `--candidates N` rows: N answers per prompt, one kept; their speed is eval-dev's time. Figures hold for the CPU named."
     );
     println!(
         "Bits: 4 and 8 = 4- and 8-bit blocks (MatMulNBits), i8 = 8-bit rows (MatMulIntegerToFloat), 16 = f16, 32 = f32 (see isg-weights.txt in the model's folder)."
@@ -159,6 +208,7 @@ mod tests {
             cpu: "AMD EPYC".into(),
             cpu_flags: "avx2 avx512_vnni".into(),
             second_look: false,
+            candidates: 1,
             set: "eval-dev".into(),
             chrf: 25.5,
             rouge_l: 26.6,
@@ -166,13 +216,36 @@ mod tests {
             chunk_fallback: 0.0,
             dir_fallback: 0.0,
             eval_seconds: 60.0,
+            eval_peak_rss_gb: None,
             parallel: 20,
             sessions: 2,
-            requests_per_min: 20.0,
-            prefill_tok_s: 150.0,
-            decode_tok_s: 50.0,
-            peak_rss_gb: 1.9,
+            requests_per_min: Some(20.0),
+            prefill_tok_s: Some(150.0),
+            decode_tok_s: Some(50.0),
+            peak_rss_gb: Some(1.9),
         }
+    }
+
+    #[test]
+    fn a_tier_shows_its_quality_and_its_time_against_the_plain_run() {
+        let plain = measured(PROMPT_VERSION);
+        let tier = Measurement {
+            candidates: 8,
+            chrf: 28.8,
+            eval_seconds: 138.0,
+            eval_peak_rss_gb: Some(1.79),
+            requests_per_min: None,
+            ..measured(PROMPT_VERSION)
+        };
+        let line = tier_figures(&tier, Some(&plain));
+        assert!(line.starts_with("chrF 28.8 ROUGE-L 26.6"), "{line}");
+        assert!(
+            line.contains("eval-dev in 138 s (2.3x the plain run's 60 s), peak 1.79 GB"),
+            "{line}"
+        );
+        let alone = tier_figures(&tier, Some(&measured("0")));
+        assert!(alone.contains("eval-dev in 138 s, peak"), "{alone}");
+        assert!(tier_figures(&measured("0"), None).starts_with("stale"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::Global;
 use isg::llm::{EngineConfig, ModelSettings};
+use isg::provision::catalog;
 use isg::run::{DEFAULT_CANDIDATES, DEFAULT_MAX_NEW_TOKENS, DEFAULT_SESSIONS};
 use isg::run::{ProgressMode, SummarizeSettings};
 use isg::source::{DEFAULT_MAX_LINES, View};
@@ -22,9 +23,11 @@ pub struct RunArgs {
     /// Requests kept in flight at once (the engine batches them).
     #[arg(long, value_name = "N", default_value_t = EngineConfig::default().parallel)]
     pub parallel: usize,
-    /// ONNX Runtime sessions sharing the requests and one copy of the pre-packed weights.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_SESSIONS)]
-    pub sessions: usize,
+    /// ONNX Runtime sessions sharing the requests and one copy of the pre-packed weights
+    /// (default: as many as keep the catalog model inside the default 4 GB budget: 2, or 1 for
+    /// qwen2.5-coder-1.5b; 2 for a model given by path).
+    #[arg(long, value_name = "N")]
+    pub sessions: Option<usize>,
     /// Memory budget for the whole process (loaded weights, caches, activations), e.g. 4G or
     /// 3500M; a budget that cannot hold one full-length sequence is refused up front.
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
@@ -101,14 +104,43 @@ impl RunArgs {
         let mut m = global.model_settings();
         m.engine.parallel = self.parallel;
         m.engine.max_memory = self.max_memory;
-        m.sessions = self.sessions.max(1);
+        m.sessions = sessions_for(self.sessions, self.model.as_deref());
         m.threads = self.threads.unwrap_or(0);
         m.variant = self.variant.clone();
         m
     }
 }
 
+/// The sessions a run opens: `--sessions` when given, else the catalog model's own choice
+/// (`model` is `--model`; `None` is the default model), else [`DEFAULT_SESSIONS`].
+pub fn sessions_for(given: Option<usize>, model: Option<&str>) -> usize {
+    given
+        .unwrap_or_else(|| {
+            catalog::find(model.unwrap_or(catalog::DEFAULT_MODEL))
+                .map(|m| m.sessions)
+                .unwrap_or(DEFAULT_SESSIONS)
+        })
+        .max(1)
+}
+
 /// `4G`, `3500M`, `512K` or a byte count, for clap.
 fn parse_size(s: &str) -> Result<u64, String> {
     super::bench::parse_bytes(s).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_follow_the_flag_then_the_catalog_model() {
+        assert_eq!(sessions_for(Some(3), Some("qwen2.5-coder-1.5b")), 3);
+        assert_eq!(sessions_for(Some(0), None), 1);
+        assert_eq!(sessions_for(None, Some("qwen2.5-coder-1.5b")), 1);
+        assert_eq!(sessions_for(None, None), DEFAULT_SESSIONS);
+        assert_eq!(
+            sessions_for(None, Some("/models/my-model")),
+            DEFAULT_SESSIONS
+        );
+    }
 }

