@@ -106,6 +106,13 @@ fn tier_figures(t: &Measurement, plain: Option<&Measurement>) -> String {
     )
 }
 
+/// A measurement as JSON, with whether it is current.
+fn as_json(m: &Measurement) -> serde_json::Value {
+    let mut v = serde_json::to_value(m).unwrap_or_default();
+    v["current"] = json!(current(m));
+    v
+}
+
 fn mb(bytes: u64) -> String {
     format!("{:.0} MB", bytes as f64 / 1e6)
 }
@@ -132,16 +139,8 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                     "set_up": l.bits.is_some(),
                     "bits": l.bits.map(|b| b.name()),
                     "folder": l.bits.map(|_| setup::model_dir(&cache, m).display().to_string()),
-                    "measured": latest(m.name).map(|x| {
-                        let mut v = serde_json::to_value(&x).unwrap_or_default();
-                        v["current"] = json!(current(&x));
-                        v
-                    }),
-                    "tiers": tiers(m.name).into_iter().map(|x| {
-                        let mut v = serde_json::to_value(&x).unwrap_or_default();
-                        v["current"] = json!(current(&x));
-                        v
-                    }).collect::<Vec<_>>(),
+                    "measured": latest(m.name).as_ref().map(as_json),
+                    "tiers": tiers(m.name).iter().map(as_json).collect::<Vec<_>>(),
                 })
             })
             .collect();
