@@ -87,7 +87,7 @@ pub fn parse(text: &str) -> Result<Vec<Measurement>, serde_json::Error> {
 /// The latest measurement of `model` in a plain run, one answer per prompt (by date; the last
 /// written wins a tie).
 pub fn latest(model: &str) -> Option<Measurement> {
-    latest_of(measurements(), model, 1)
+    latest_of(&measurements(), model, 1)
 }
 
 /// The latest measurement of `model` with each number of answers per prompt above one, fewest
@@ -103,17 +103,18 @@ pub fn tiers(model: &str) -> Vec<Measurement> {
     counts.dedup();
     counts
         .into_iter()
-        .filter_map(|n| latest_of(all.clone(), model, n))
+        .filter_map(|n| latest_of(&all, model, n))
         .collect()
 }
 
-fn latest_of(all: Vec<Measurement>, model: &str, candidates: usize) -> Option<Measurement> {
-    all.into_iter()
+fn latest_of(all: &[Measurement], model: &str, candidates: usize) -> Option<Measurement> {
+    all.iter()
         .filter(|m| m.model == model && m.candidates == candidates)
-        .fold(None, |best: Option<Measurement>, m| match best {
+        .fold(None, |best: Option<&Measurement>, m| match best {
             Some(b) if b.date > m.date => Some(b),
             _ => Some(m),
         })
+        .cloned()
 }
 
 #[cfg(test)]
@@ -157,8 +158,8 @@ mod tests {
             all[0].candidates, 1,
             "an entry without the field is a plain run"
         );
-        assert_eq!(latest_of(all.clone(), "m", 1).unwrap().chrf, 26.0);
-        let tier = latest_of(all, "m", 8).unwrap();
+        assert_eq!(latest_of(&all, "m", 1).unwrap().chrf, 26.0);
+        let tier = latest_of(&all, "m", 8).unwrap();
         assert_eq!((tier.chrf, tier.requests_per_min), (29.0, None));
     }
 }
