@@ -48,8 +48,9 @@ pub struct ChildSays {
 }
 
 /// Whether `line` says what one of `children` says and little of the others, that child not
-/// being the file that stands for the directory. Needs at least two children with lines: a
-/// directory of one child takes that child's line on purpose.
+/// being the file that stands for the directory. Needs at least two children with lines
+/// besides that file: a directory of one child (with or without a `mod.rs` that declares it)
+/// takes that child's line on purpose.
 pub fn echoes_one_child(line: &str, children: &[ChildSays]) -> bool {
     let words = content_words(line);
     let children: Vec<&ChildSays> = children
@@ -57,7 +58,8 @@ pub fn echoes_one_child(line: &str, children: &[ChildSays]) -> bool {
         .filter(|c| !c.line.trim().is_empty())
         .collect();
     let kids: Vec<HashSet<String>> = children.iter().map(|c| content_words(&c.line)).collect();
-    if words.len() < MIN_CONTENT_WORDS || kids.len() < 2 {
+    let own = children.iter().filter(|c| !c.speaks_for_dir).count();
+    if words.len() < MIN_CONTENT_WORDS || own < 2 {
         return false;
     }
     let share = |kid: &HashSet<String>| {
@@ -137,5 +139,14 @@ mod tests {
         assert!(echoes_one_child("Time utilities for tokio.", &kids));
         kids[0].speaks_for_dir = true;
         assert!(!echoes_one_child("Time utilities for tokio.", &kids));
+        // One file beside the mod.rs that declares it: that file is what the directory holds.
+        let mut pair = lines(&[
+            "A module for testing utilities.",
+            "Test code: arbitrary graph creation for tournament games.",
+        ]);
+        let line = "Test utilities: arbitrary graph creation for tournament games.";
+        assert!(echoes_one_child(line, &pair));
+        pair[0].speaks_for_dir = true;
+        assert!(!echoes_one_child(line, &pair));
     }
 }

@@ -15,9 +15,10 @@ use sha2::{Digest, Sha256};
 use crate::run::ChatTurn;
 
 /// The version of the roll-up wording and layout, and of how a line is made from an answer
-/// (rollup-6: a test directory is shown as tests and its line says so; a list of the
-/// children's names is cut from an answer); part of every roll-up cache key.
-pub const ROLLUP_PROMPT_VERSION: &str = "rollup-6";
+/// (rollup-7: an opening that names the kind, "The tests directory: ...", is dropped, and one
+/// file beside the `mod.rs` that declares it may speak for its directory); part of every
+/// roll-up cache key.
+pub const ROLLUP_PROMPT_VERSION: &str = "rollup-7";
 
 /// The system message.
 pub const SYSTEM: &str = "You write the first line of the documentation of a source file or \

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::source::{Chunk, Language, SourceFile, View, chunk_file, view};
 
 /// The version of the prompt wording and layout, and of how a line is made from an answer
-/// (version 7: a pair of words joined to itself by one small word, "asynchronous I/O and
-/// asynchronous I/O", makes an answer "repetitive"); part of every cache key.
-pub const PROMPT_VERSION: &str = "7";
+/// (version 8: doc sentences shown in a chunk's view read reference links, `[text][label]`,
+/// and emphasis, `*a*`, as their text); part of every cache key.
+pub const PROMPT_VERSION: &str = "8";
 
 /// A worked example: a synthetic file and the line it should get.
 #[derive(Debug)]
