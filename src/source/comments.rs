@@ -113,8 +113,11 @@ pub fn first_sentence(doc: &str) -> String {
 /// links to items) → `x`, and so is `[some text]` when `doc` defines it (`[some text]: url`);
 /// backticks dropped. Other brackets stay: `a[i]` indexes and `[1, 2]` is a list.
 fn simplify_markdown(s: &str, doc: &str) -> String {
-    let doc = doc.to_lowercase();
-    let defined = |text: &str| doc.contains(&format!("[{}]:", text.to_lowercase()));
+    // Asked only of a bare `[text]` that is not an item, so the doc is lowered only then.
+    let defined = |text: &str| {
+        doc.to_lowercase()
+            .contains(&format!("[{}]:", text.to_lowercase()))
+    };
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(open) = rest.find('[') {
